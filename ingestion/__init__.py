@@ -1,0 +1,1 @@
+"""Lumbung: Indonesian education-programme data warehouse."""

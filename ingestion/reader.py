@@ -1,0 +1,612 @@
+"""One reader for xlsx, xls, ods and csv: every sheet, its header row, and its data rows.
+
+The reader applies no rule of a source beyond finding the header (SPEC 3.5): it returns, per
+sheet, each kept column's cells as text beside each cell's kind (the type the spreadsheet gave
+it: text, number, date, ...), and each data row's own 1-based spreadsheet row number. Numbers
+versus text matters downstream: a 16-digit id stored as a number has lost digits.
+
+Cells are converted column by column (polars builds each column in one call); the only
+per-row Python work is the spreadsheet library handing rows over.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from ingestion.contracts import Contract
+from ingestion.normalise.text import fold
+
+# Cell kinds, stored per cell beside its text (UInt8).
+EMPTY, TEXT, NUMBER, DATE, DATETIME, BOOL, ERROR = range(7)
+KIND_NAMES = ("empty", "text", "number", "date", "datetime", "bool", "error")
+_KIND_OF_TYPE = {
+    str: TEXT, float: NUMBER, int: NUMBER, bool: BOOL, dt.date: DATE, dt.datetime: DATETIME,
+    dt.time: TEXT, dt.timedelta: TEXT, type(None): EMPTY,
+}
+EXCEL_ERRORS = ("#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NULL!", "#NUM!",
+                "#GETTING_DATA", "#SPILL!", "#CALC!", "#N/A!")
+SPREADSHEET_FORMATS = {
+    ".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".ods": "ods", ".csv": "csv",
+}
+HEADER_SCAN_ROWS = 16
+MIN_HEADER_MATCHES = 3
+CHUNK_ROWS = 200_000
+
+
+class FileRejected(Exception):
+    """The file as a whole cannot be read as this source: a file-level reason code (SPEC 3.6)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class SheetData:
+    """One sheet whose header was recognised, with its data rows."""
+
+    name: str | None                       # None for csv
+    header_row: int                        # 1-based spreadsheet row of the header
+    headers: list[str]                     # kept columns' header cells, as written, in order
+    canonical: list[str | None]            # per kept column: its canonical column or None (extra)
+    cells: pl.DataFrame                    # c0.. text, k0.. kind, _row_number
+    title_lines: list[str]                 # text of the rows above the header
+    rows_skipped: int                      # title, header, blank and totals rows (and below)
+    missing_required: list[str] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        return self.cells.height
+
+    def text(self, i: int) -> pl.Series:
+        return self.cells[f"c{i}"]
+
+    def kind(self, i: int) -> pl.Series:
+        return self.cells[f"k{i}"]
+
+
+@dataclass
+class ReadResult:
+    path: Path
+    file_format: str
+    sheets: list[SheetData]
+    skipped_sheets: list[str]
+
+    @property
+    def rows_read(self) -> int:
+        return sum(s.rows_read for s in self.sheets)
+
+    @property
+    def rows_skipped(self) -> int:
+        return sum(s.rows_skipped for s in self.sheets)
+
+
+# ---------------------------------------------------------------------------------------------
+# entry point
+
+
+def file_format(path: Path) -> str:
+    fmt = SPREADSHEET_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise FileRejected(
+            "unreadable_file",
+            f"{path.name} is not a spreadsheet Lumbung reads (xlsx, xls, ods or csv).",
+        )
+    return fmt
+
+
+def read_file(
+    path: Path,
+    contract: Contract,
+    *,
+    max_file_mb: float = 200,
+    max_rows: int = 5_000_000,
+    optional_required: Iterable[str] = (),
+) -> ReadResult:
+    """Read every sheet of PATH whose header is recognised for CONTRACT.
+
+    `optional_required` names required columns that may come from elsewhere than a column
+    (the PMM snapshot date). Raises FileRejected with a file-level reason code.
+    """
+    fmt = file_format(path)
+    size = path.stat().st_size
+    limit = max_file_mb * 1024 * 1024
+    if size > limit:
+        raise FileRejected(
+            "file_too_large",
+            f"{path.name} is {size / 1048576:.1f} MB, over the limit of {max_file_mb:g} MB "
+            "(LUMBUNG_MAX_FILE_MB).",
+        )
+    if size == 0:
+        raise FileRejected("unreadable_file", f"{path.name} is empty.")
+    if fmt in ("xlsx", "ods"):
+        _refuse_zip_bomb(path, limit)
+    if fmt == "csv":
+        raw_sheets = [(None, _csv_rows(path, contract))]
+        skipped: list[str] = []
+    else:
+        raw_sheets = _workbook_rows(path, fmt)
+        skipped = []
+
+    read: list[SheetData] = []
+    incomplete: list[SheetData] = []
+    total_rows = 0
+    for name, (rows, row_numbers, errors) in raw_sheets:
+        sheet = _read_sheet(name, rows, row_numbers, errors, contract, optional_required)
+        if sheet is None:
+            if name is not None:
+                skipped.append(name)
+            continue
+        if sheet.missing_required:
+            incomplete.append(sheet)
+            if name is not None:
+                skipped.append(name)
+            continue
+        total_rows += sheet.rows_read
+        if total_rows > max_rows:
+            raise FileRejected(
+                "file_too_large",
+                f"{path.name} has more than {max_rows:,} data rows (LUMBUNG_MAX_ROWS).",
+            )
+        read.append(sheet)
+
+    if not read:
+        if incomplete:
+            best = min(incomplete, key=lambda s: len(s.missing_required))
+            where = f" (sheet {best.name})" if best.name else ""
+            raise FileRejected(
+                "missing_required_column",
+                f"{path.name} lacks the required column"
+                f"{'s' if len(best.missing_required) > 1 else ''} "
+                f"{', '.join(best.missing_required)}{where}.",
+            )
+        raise FileRejected(
+            "no_header_found",
+            f"No sheet of {path.name} has a header Lumbung recognises as {contract.source} "
+            f"(at least {MIN_HEADER_MATCHES} known column names within the first "
+            f"{HEADER_SCAN_ROWS} rows).",
+        )
+    return ReadResult(path=path, file_format=fmt, sheets=read, skipped_sheets=skipped)
+
+
+# ---------------------------------------------------------------------------------------------
+# formats
+
+
+RowSource = tuple[Iterator[Sequence[object]], Iterator[int] | None, dict[tuple[int, int], str]]
+
+
+def _refuse_zip_bomb(path: Path, limit: float) -> None:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            unpacked = sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, OSError) as err:
+        raise FileRejected(
+            "unreadable_file", f"{path.name} is damaged or not a real {path.suffix} file ({err})."
+        ) from None
+    if unpacked > 20 * limit:
+        raise FileRejected(
+            "file_too_large",
+            f"{path.name} unpacks to {unpacked / 1048576:.0f} MB, over 20 times the limit of "
+            f"{limit / 1048576:g} MB (LUMBUNG_MAX_FILE_MB); it was not unpacked.",
+        )
+
+
+def _workbook_rows(path: Path, fmt: str) -> list[tuple[str, RowSource]]:
+    from python_calamine import CalamineWorkbook, PasswordError
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        names = list(workbook.sheet_names)
+    except PasswordError:
+        raise FileRejected(
+            "unreadable_file", f"{path.name} is password-protected; save it without a password."
+        ) from None
+    except Exception as err:  # calamine raises several types for damaged files
+        if fmt == "xlsx" and _is_encrypted_ole(path):
+            raise FileRejected(
+                "unreadable_file",
+                f"{path.name} is password-protected; save it without a password.",
+            ) from None
+        raise FileRejected(
+            "unreadable_file",
+            f"{path.name} cannot be opened as a {fmt} workbook ({_first_line(err)}).",
+        ) from None
+    error_cells = _xlsx_error_cells(path) if fmt == "xlsx" else {}
+    out = []
+    for name in names:
+        try:
+            sheet = workbook.get_sheet_by_name(name)
+            rows: Iterator[Sequence[object]] = sheet.iter_rows()
+        except Exception as err:
+            raise FileRejected(
+                "unreadable_file",
+                f"Sheet {name!r} of {path.name} cannot be read ({_first_line(err)}).",
+            ) from None
+        out.append((name, (rows, None, error_cells.get(name, {}))))
+    return out
+
+
+def _is_encrypted_ole(path: Path) -> bool:
+    """An encrypted xlsx is an OLE compound file holding `EncryptedPackage`."""
+    with path.open("rb") as fh:
+        head = fh.read(8)
+        if head != b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+            return False
+        return b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00" in fh.read(1 << 20)
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0][:200] if text else type(err).__name__
+
+
+_CELL_REF = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
+_CELL_VALUE = re.compile(rb"<v>([^<]*)</v>")
+
+
+def _xlsx_error_cells(path: Path) -> dict[str, dict[tuple[int, int], str]]:
+    """Error cells (`t="e"`) per sheet name -> {(row index, column index): '#N/A'}.
+
+    calamine reads an error cell as an empty string, so the error would pass as an empty
+    cell; the sheet XML is searched only where it contains an error cell at all.
+    """
+    out: dict[str, dict[tuple[int, int], str]] = {}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            targets = _xlsx_sheet_targets(zf)
+            for name, target in targets.items():
+                try:
+                    data = zf.read(target)
+                except KeyError:
+                    continue
+                if b't="e"' not in data:
+                    continue
+                cells: dict[tuple[int, int], str] = {}
+                pos = data.find(b't="e"')
+                while pos != -1:
+                    start = data.rfind(b"<c ", 0, pos)
+                    end = data.find(b"</c>", pos)
+                    element = data[start:end] if start != -1 and end != -1 else b""
+                    ref = _CELL_REF.search(element)
+                    value = _CELL_VALUE.search(element)
+                    if ref:
+                        col = 0
+                        for ch in ref.group(1):
+                            col = col * 26 + (ch - 64)
+                        text = value.group(1).decode("utf-8", "replace") if value else "#N/A"
+                        cells[(int(ref.group(2)) - 1, col - 1)] = text
+                    pos = data.find(b't="e"', pos + 5)
+                out[name] = cells
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return {}
+    return out
+
+
+def _xlsx_sheet_targets(zf: zipfile.ZipFile) -> dict[str, str]:
+    workbook = zf.read("xl/workbook.xml").decode("utf-8", "replace")
+    rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    rel_target = {
+        m.group(1): m.group(2)
+        for m in re.finditer(r'<Relationship[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels)
+    }
+    rel_target.update({
+        m.group(2): m.group(1)
+        for m in re.finditer(r'<Relationship[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)
+    })
+    out = {}
+    for m in re.finditer(r"<sheet\b([^>]*)/?>", workbook):
+        attrs = m.group(1)
+        name = re.search(r'name="([^"]*)"', attrs)
+        rid = re.search(r'r:id="([^"]*)"', attrs)
+        if not name or not rid or rid.group(1) not in rel_target:
+            continue
+        target = rel_target[rid.group(1)].lstrip("/")
+        if not target.startswith("xl/"):
+            target = "xl/" + target
+        out[_xml_unescape(name.group(1))] = target
+    return out
+
+
+def _xml_unescape(text: str) -> str:
+    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+            .replace("&apos;", "'").replace("&amp;", "&"))
+
+
+def _decode_csv(path: Path) -> str:
+    data = path.read_bytes()
+    if b"\x00" in data[:4096] and (data.startswith(codecs.BOM_UTF16_LE)
+                                   or data.startswith(codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    return text.replace("\x00", "")
+
+
+def _csv_rows(path: Path, contract: Contract) -> RowSource:
+    text = _decode_csv(path)
+    delimiter = _csv_delimiter(text, contract)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[list[str]] = []
+    starts: list[int] = []
+    previous = 0
+    try:
+        for row in reader:
+            rows.append(row)
+            starts.append(previous + 1)
+            previous = reader.line_num
+    except csv.Error as err:
+        raise FileRejected(
+            "unreadable_file", f"{path.name} is not a readable csv file ({err})."
+        ) from None
+    return iter(rows), iter(starts), {}
+
+
+def _csv_delimiter(text: str, contract: Contract) -> str:
+    """`;` or `,`: whichever makes a header row recognisable with more known columns."""
+    head = text.splitlines()[:HEADER_SCAN_ROWS]
+    lookup = contract.header_lookup
+    best, best_score = ",", -1
+    for delimiter in (";", ","):
+        score = 0
+        for row in csv.reader(head, delimiter=delimiter):
+            score = max(score, sum(1 for cell in row if contract.fold_header(cell) in lookup))
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+# ---------------------------------------------------------------------------------------------
+# one sheet
+
+
+def _read_sheet(
+    name: str | None,
+    rows: Iterator[Sequence[object]],
+    row_numbers: Iterator[int] | None,
+    errors: dict[tuple[int, int], str],
+    contract: Contract,
+    optional_required: Iterable[str],
+) -> SheetData | None:
+    """Find the header among the first rows, then convert the data rows column by column."""
+    lookup = contract.header_lookup
+    head: list[Sequence[object]] = []
+    header_index = None
+    for i, row in enumerate(rows):
+        head.append(row)
+        matches = sum(
+            1 for cell in row if isinstance(cell, str) and contract.fold_header(cell) in lookup
+        )
+        if matches >= MIN_HEADER_MATCHES:
+            header_index = i
+            break
+        if i + 1 >= HEADER_SCAN_ROWS:
+            break
+    if header_index is None:
+        return None
+
+    numbers = list(row_numbers) if row_numbers is not None else None
+    header_cells = ["" if c is None else str(c).strip() for c in head[header_index]]
+    title_lines = [
+        " ".join(str(c).strip() for c in r if c not in (None, "") and str(c).strip())
+        for r in head[:header_index]
+    ]
+    title_lines = [t for t in title_lines if t]
+
+    columns = _assign_columns(header_cells, contract)
+    missing = [
+        col for col in contract.required
+        if col not in {c for _, c, _ in columns if c} and col not in set(optional_required)
+    ]
+    width = len(header_cells)
+    kept_sheet_columns = {c[0] for c in columns}
+    numbering_index = next(
+        (i for i, h in enumerate(header_cells) if h and i not in kept_sheet_columns), None
+    )
+    chunks = []
+    data_start = header_index + 1
+    for offset, chunk in _chunks(rows, CHUNK_ROWS):
+        first = data_start + offset
+        chunks.append(
+            _chunk_frame(chunk, first, width, columns, errors, numbers, numbering_index)
+        )
+    keep_names = [f"c{i}" for i in range(len(columns))] + [f"k{i}" for i in range(len(columns))]
+    if chunks:
+        frame = pl.concat(chunks, how="vertical")
+    else:
+        frame = pl.DataFrame(
+            {**{n: pl.Series([], dtype=pl.String if n[0] == "c" else pl.UInt8) for n in keep_names},
+             "_no": pl.Series([], dtype=pl.String), "_row_number": pl.Series([], dtype=pl.Int64)}
+        )
+    total_stored = data_start + frame.height
+    frame = _drop_blank_and_totals(frame, len(columns), contract)
+    # a column with no header and no value anywhere (trailing empty columns) is not data
+    empty = [
+        i for i, (_, canonical, header) in enumerate(columns)
+        if canonical is None and not header and frame[f"c{i}"].null_count() == frame.height
+    ]
+    kept = [i for i in range(len(columns)) if i not in empty]
+    cells = frame.select(
+        [pl.col(f"c{i}").alias(f"c{j}") for j, i in enumerate(kept)]
+        + [pl.col(f"k{i}").alias(f"k{j}") for j, i in enumerate(kept)]
+        + [pl.col("_row_number")]
+    )
+    return SheetData(
+        name=name,
+        header_row=(numbers[header_index] if numbers else header_index + 1),
+        headers=[columns[i][2] or f"column_{_column_letter(columns[i][0])}" for i in kept],
+        canonical=[columns[i][1] for i in kept],
+        cells=cells,
+        title_lines=title_lines,
+        rows_skipped=total_stored - cells.height,
+        missing_required=missing,
+    )
+
+
+def _assign_columns(
+    header_cells: list[str], contract: Contract
+) -> list[tuple[int, str | None, str]]:
+    """Kept columns as (sheet column index, canonical or None, header as written).
+
+    The leftmost column that maps to a canonical column wins; a second one goes to `_extra`
+    under its header. A leading `No` column is dropped. A column with an empty header keeps
+    an empty header here; it is named by its letter if it holds data, else dropped.
+    """
+    lookup = contract.header_lookup
+    numbering = {fold(h) for h in contract.numbering_headers}
+    taken: set[str] = set()
+    used_names: set[str] = set()
+    out: list[tuple[int, str | None, str]] = []
+    first_filled = next((i for i, h in enumerate(header_cells) if h), None)
+    for i, header in enumerate(header_cells):
+        if i == first_filled and fold(header) in numbering:
+            continue
+        canonical = lookup.get(contract.fold_header(header)) if header else None
+        if canonical and canonical not in taken:
+            taken.add(canonical)
+            out.append((i, canonical, header))
+            continue
+        label = header
+        while label and label in used_names:
+            label = f"{label} ({i + 1})"
+        used_names.add(label)
+        out.append((i, None, label))
+    return out
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _chunks(rows: Iterator[Sequence[object]], size: int) -> Iterator[tuple[int, list]]:
+    chunk: list[Sequence[object]] = []
+    offset = 0
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield offset, chunk
+            offset += size
+            chunk = []
+    if chunk:
+        yield offset, chunk
+
+
+def _chunk_frame(
+    chunk: list[Sequence[object]],
+    first_index: int,
+    width: int,
+    columns: list[tuple[int, str | None, str]],
+    errors: dict[tuple[int, int], str],
+    numbers: list[int] | None,
+    numbering_index: int | None,
+) -> pl.DataFrame:
+    """Rows -> one text and one kind column per kept sheet column (columnar conversion)."""
+    widest = max(width, max((len(r) for r in chunk), default=0))
+    if any(len(r) != widest for r in chunk):  # csv rows may be ragged
+        chunk = [list(r) + [""] * (widest - len(r)) for r in chunk]
+    transposed = list(zip(*chunk, strict=True)) if chunk else [()] * widest
+    n = len(chunk)
+    data: dict[str, pl.Series] = {}
+    for out_i, (sheet_i, _, _) in enumerate(columns):
+        cells = transposed[sheet_i] if sheet_i < len(transposed) else ("",) * n
+        kinds = pl.Series(list(map(_KIND_OF_TYPE.get, map(type, cells))), dtype=pl.UInt8)
+        text = pl.Series(cells, dtype=pl.String, strict=False)
+        data[f"c{out_i}"], data[f"k{out_i}"] = text, kinds
+    # the dropped numbering column's text, for totals detection ("JUMLAH" often sits there)
+    if numbering_index is not None and numbering_index < len(transposed):
+        data["_no"] = pl.Series(transposed[numbering_index], dtype=pl.String, strict=False)
+    else:
+        data["_no"] = pl.Series([None] * n, dtype=pl.String)
+    if numbers is not None:
+        data["_row_number"] = pl.Series(numbers[first_index:first_index + n], dtype=pl.Int64)
+    else:
+        data["_row_number"] = pl.int_range(first_index + 1, first_index + n + 1, eager=True)
+    frame = pl.DataFrame(data)
+    frame = frame.with_columns(_normalise_kinds(len(columns)))
+    if errors:
+        frame = _overlay_errors(frame, columns, errors)
+    return frame
+
+
+def _normalise_kinds(ncols: int) -> list[pl.Expr]:
+    """Column-wise fix-ups of text and kind: empties, whole numbers, error spellings."""
+    exprs = []
+    for i in range(ncols):
+        c, k = pl.col(f"c{i}"), pl.col(f"k{i}")
+        kind = (
+            pl.when(k.is_null()).then(pl.lit(TEXT, pl.UInt8))   # unknown Python type
+            .when(c.is_null() | (c == "")).then(pl.lit(EMPTY, pl.UInt8))
+            .when((k == TEXT) & c.str.strip_chars().is_in(EXCEL_ERRORS))
+            .then(pl.lit(ERROR, pl.UInt8))
+            .otherwise(k)
+        )
+        text = (
+            pl.when(c == "").then(None)
+            .when((k == NUMBER) & c.str.ends_with(".0")).then(c.str.slice(0, c.str.len_chars() - 2))
+            .when(k == DATETIME).then(c.str.replace(r" 00:00:00(\.0+)?$", ""))
+            .otherwise(c)
+        )
+        exprs += [kind.alias(f"k{i}"), text.alias(f"c{i}")]
+    return exprs
+
+
+def _overlay_errors(
+    frame: pl.DataFrame, columns: list[tuple[int, str | None, str]],
+    errors: dict[tuple[int, int], str],
+) -> pl.DataFrame:
+    by_sheet_col = {sheet_i: out_i for out_i, (sheet_i, _, _) in enumerate(columns)}
+    rows = frame["_row_number"]
+    lo, hi = rows.min(), rows.max()
+    updates: dict[int, dict[int, str]] = {}
+    for (r, c), text in errors.items():
+        if c in by_sheet_col and lo is not None and lo <= r + 1 <= hi:
+            updates.setdefault(by_sheet_col[c], {})[r + 1] = text
+    for out_i, cells in updates.items():
+        err = pl.DataFrame({"_row_number": list(cells), "_err": list(cells.values())},
+                           schema={"_row_number": pl.Int64, "_err": pl.String})
+        frame = (
+            frame.join(err, on="_row_number", how="left", maintain_order="left")
+            .with_columns(
+                pl.coalesce("_err", f"c{out_i}").alias(f"c{out_i}"),
+                pl.when(pl.col("_err").is_not_null()).then(pl.lit(ERROR, pl.UInt8))
+                .otherwise(pl.col(f"k{out_i}")).alias(f"k{out_i}"),
+            )
+            .drop("_err")
+        )
+    return frame
+
+
+def _drop_blank_and_totals(frame: pl.DataFrame, ncols: int, contract: Contract) -> pl.DataFrame:
+    """Drop blank rows, and the totals row with everything below it (signature lines)."""
+    if frame.height == 0:
+        return frame
+    texts = [pl.col(f"c{i}") for i in range(ncols)]
+    blank = pl.all_horizontal([t.is_null() for t in texts]) if texts else pl.lit(True)
+    first_text = pl.coalesce([pl.col("_no").str.strip_chars().replace("", None), *texts])
+    words = "|".join(re.escape(w) for w in contract.totals_words)
+    totals = first_text.str.to_lowercase().str.contains(rf"^\s*(?:{words})\b").fill_null(False)
+    marked = frame.with_columns(blank.alias("_blank"), totals.alias("_totals"))
+    first_total = marked["_totals"].arg_true()
+    if len(first_total):
+        marked = marked.head(int(first_total[0]))
+    return marked.filter(~pl.col("_blank")).drop("_blank", "_totals")
