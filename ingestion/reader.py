@@ -164,12 +164,15 @@ def read_file(
     if not read:
         if incomplete:
             best = min(incomplete, key=lambda s: len(s.missing_required))
-            where = f" (sheet {best.name})" if best.name else ""
+            where = f" in sheet {best.name!r}" if best.name else ""
+            named = "; ".join(
+                f"{name} ({', '.join(contract.columns[name].headers)})"
+                for name in best.missing_required
+            )
+            plural = "s" if len(best.missing_required) > 1 else ""
             raise FileRejected(
                 "missing_required_column",
-                f"{path.name} lacks the required column"
-                f"{'s' if len(best.missing_required) > 1 else ''} "
-                f"{', '.join(best.missing_required)}{where}.",
+                f"{path.name} lacks the required column{plural} {named}{where}.",
             )
         raise FileRejected(
             "no_header_found",

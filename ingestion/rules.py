@@ -56,7 +56,7 @@ class Batch:
 
     def reason_counts(self, mask: pl.Series | None = None) -> dict[str, int]:
         reasons = self.rows["_reasons"] if mask is None else self.rows.filter(mask)["_reasons"]
-        exploded = reasons.explode().drop_nulls()
+        exploded = reasons.explode(empty_as_null=False).drop_nulls()
         if exploded.len() == 0:
             return {}
         counts = exploded.value_counts(sort=True)

@@ -194,16 +194,12 @@ def write_table(path: Path, sheets: dict[str, list[Row]], *, encoding: str = "ut
     elif suffix == ".xlsx":
         from openpyxl import Workbook
 
-        wb = Workbook()
-        wb.remove(wb.active)
+        wb = Workbook(write_only=True)  # streams rows: large workbooks in seconds
+        wb.properties.creator = "Lumbung samples"
         for name, rows in sheets.items():
             ws = wb.create_sheet(name)
-            for r, row in enumerate(rows, start=1):
-                for c, value in enumerate(row, start=1):
-                    if value not in (None, ""):
-                        cell = ws.cell(row=r, column=c, value=value)
-                        if isinstance(value, str):
-                            cell.data_type = "s"
+            for row in rows:
+                ws.append([None if v == "" else v for v in row])
         wb.save(path)
     elif suffix == ".xls":
         import xlwt
@@ -280,6 +276,12 @@ def write_demo_inbox(inbox: Path) -> list[Path]:
     """The sample inbox of `make demo`: every source, every format, the usual mess."""
     written = []
     cohorts = cohort_rows()
+    # the mistakes such lists really carry, so the demo shows quarantine and repairs
+    cohorts[10] = [*cohorts[10][:2], float(cohorts[10][2]), *cohorts[10][3:]]  # NUPTK as number
+    cohorts[20] = [*cohorts[20][:8], "Musi Rawass", "Sumatera Selatan", *cohorts[20][10:]]
+    cohorts[30] = [*cohorts[30][:8], "Serang", "Banten", *cohorts[30][10:]]     # Kab. or Kota?
+    cohorts[40] = [*cohorts[40][:14], "31/02/2022", *cohorts[40][15:]]         # no such date
+    cohorts.append([len(cohorts), *cohorts[5][1:]])                               # pasted twice
     written.append(write_table(
         inbox / "cohorts" / "pgp_angkatan_7-9_sumsel.xlsx",
         {

@@ -1,0 +1,45 @@
+# Lumbung: `make demo` and `make test` on a fresh machine with Python 3.11.
+# uv comes from PyPI when it is not on PATH; the locked environment is synced before anything.
+
+SHELL := /bin/bash
+PYTHON ?= python3.11
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
+export UV_PYTHON_DOWNLOADS := never
+export GX_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+RUN := $(UV) run --frozen --no-sync
+
+.PHONY: demo test sync lint bench clean help
+
+help:
+	@echo "make demo   sample spreadsheets of every source -> the embedded warehouse"
+	@echo "make test   the whole test suite against a real embedded PostgreSQL"
+	@echo "make bench  ingest timings on a generated 100,000-row PMM workbook"
+	@echo "make lint   ruff"
+
+$(CURDIR)/.tools/bin/uv:
+	$(PYTHON) -m venv $(CURDIR)/.tools
+	$(CURDIR)/.tools/bin/pip install --quiet --disable-pip-version-check uv==0.13.9
+
+.venv/.synced: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+sync: .venv/.synced
+
+demo: sync
+	$(RUN) lumbung demo
+
+test: sync
+	$(RUN) pytest
+
+lint: sync
+	$(RUN) ruff check ingestion tests bench
+
+bench: sync
+	$(RUN) python bench/ingest_timing.py
+
+clean:
+	-$(RUN) lumbung warehouse down
+	rm -rf .lumbung

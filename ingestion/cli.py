@@ -1,0 +1,186 @@
+"""`lumbung`: the command line (SPEC 7). A thin shell: parse, call the package, print.
+
+Exit status: 0 success; 1 the work was done but something failed its checks (a file rejected);
+2 usage or configuration error; 3 warehouse unreachable or lost. The highest applicable wins.
+Errors are one sentence on stderr; an unexpected failure's traceback goes to a log file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from ingestion.contracts import SOURCES
+from ingestion.errors import LumbungError, UsageError
+
+OK, CHECKS_FAILED, USAGE, WAREHOUSE = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one sentence, exit 2, like every usage error
+        raise UsageError(f"{message[0].upper()}{message[1:]} (see `lumbung --help`).")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="lumbung", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    wh = commands.add_parser("warehouse", help="start, stop, locate or initialise the warehouse")
+    wh.add_argument("action", choices=["up", "down", "url", "init"])
+
+    ingest = commands.add_parser("ingest", help="load spreadsheets of one source")
+    ingest.add_argument("source", help=f"one of {', '.join(SOURCES)}")
+    ingest.add_argument("paths", nargs="+", metavar="PATH",
+                        help="files, or folders whose spreadsheets to load")
+    ingest.add_argument("--as-of", type=_date, help="snapshot date when a PMM file has none")
+    ingest.add_argument("--replaces", type=int, metavar="LOAD_ID",
+                        help="this file supersedes that load whole")
+    ingest.add_argument("--json", action="store_true", help="one JSON object per file")
+
+    demo = commands.add_parser("demo", help="sample spreadsheets of every source -> warehouse")
+    demo.add_argument("--json", action="store_true")
+    return parser
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2022-12-23") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except LumbungError as err:
+        print(f"lumbung: {err}", file=sys.stderr)
+        return err.exit_code
+    except BrokenPipeError:  # `lumbung ... | head`: the reader left, nothing to report
+        sys.stderr.close()
+        return OK
+    except KeyboardInterrupt:
+        print("lumbung: interrupted.", file=sys.stderr)
+        return 130
+    except Exception as err:  # a bug: one sentence here, the traceback in a log
+        log = _log_crash()
+        print(f"lumbung: unexpected {type(err).__name__}: {str(err).strip()[:300]} "
+              f"(traceback in {log}).", file=sys.stderr)
+        return CHECKS_FAILED
+
+
+def _log_crash() -> Path:
+    from ingestion.settings import settings
+
+    try:
+        folder = settings().home / "logs"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"crash-{dt.datetime.now():%Y%m%d-%H%M%S}.log"
+    except Exception:
+        import tempfile
+
+        path = Path(tempfile.gettempdir()) / "lumbung-crash.log"
+    path.write_text(traceback.format_exc())
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def cmd_warehouse(args: argparse.Namespace) -> int:
+    from ingestion import warehouse
+
+    if args.action == "up":
+        print(warehouse.up())
+    elif args.action == "down":
+        stopped = warehouse.down()
+        print("The warehouse was stopped." if stopped else "The warehouse was not running.")
+    elif args.action == "url":
+        print(warehouse.url())
+    elif args.action == "init":
+        applied = warehouse.up()
+        applied = warehouse.init()
+        print("Initialised: " + (", ".join(applied) if applied else "nothing new to apply."))
+    return OK
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from ingestion.contracts import load_contract
+
+    load_contract(args.source)  # unknown source: usage error before anything else
+    files = expand_paths([Path(p) for p in args.paths])
+    from ingestion.runner import ingest_paths
+
+    results = ingest_paths(args.source, files, as_of=args.as_of, replaces=args.replaces,
+                           on_result=lambda r: _print_result(r, args.json))
+    return OK if all(r.status != "rejected" for r in results) else CHECKS_FAILED
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ingestion.runner import demo
+
+    results = demo(on_result=lambda r: _print_result(r, args.json))
+    if not args.json:
+        print(_summary(results))
+    return OK if all(r.status != "rejected" for r in results) else CHECKS_FAILED
+
+
+def expand_paths(paths: list[Path]) -> list[Path]:
+    from ingestion.reader import SPREADSHEET_FORMATS
+
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out += sorted(p for p in path.iterdir()
+                          if p.is_file() and p.suffix.lower() in SPREADSHEET_FORMATS)
+        elif path.is_file():
+            out.append(path)
+        else:
+            raise UsageError(f"{path} does not exist.")
+    if not out:
+        raise UsageError("No spreadsheet to load in " + ", ".join(str(p) for p in paths) + ".")
+    return out
+
+
+def _print_result(result, as_json: bool) -> None:
+    if as_json:
+        payload = result.as_json()
+        payload.pop("elapsed_s", None)
+        print(json.dumps(payload, ensure_ascii=False), flush=True)
+        return
+    name = Path(result.file).name
+    line = f"{result.status:<9} {result.source:<14} {name}"
+    if result.load_id is not None:
+        line += f"  (load {result.load_id})"
+    if result.status == "duplicate":
+        line += f": same bytes as load {result.duplicate_of}, nothing loaded"
+    elif result.rows_read or result.status == "loaded":
+        line += (f": read {result.rows_read} = loaded {result.rows_loaded} + quarantined "
+                 f"{result.rows_quarantined}; skipped {result.rows_skipped}")
+    if result.reasons:
+        line += "; reasons " + ", ".join(f"{k} {v}" for k, v in result.reasons.items())
+    if result.repairs:
+        line += "; repairs " + ", ".join(f"{k} {v}" for k, v in result.repairs.items())
+    print(line, flush=True)
+    if result.error:
+        print(f"          {result.error}", flush=True)
+
+
+def _summary(results) -> str:
+    loaded = sum(r.rows_loaded for r in results)
+    held = sum(r.rows_quarantined for r in results)
+    read = sum(r.rows_read for r in results)
+    return (f"{len(results)} files: {read} rows read = {loaded} loaded + {held} quarantined. "
+            "Quarantined rows and their reasons are in the quarantine schema.")
+
+
+COMMANDS = {"warehouse": cmd_warehouse, "ingest": cmd_ingest, "demo": cmd_demo}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

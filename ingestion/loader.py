@@ -1,0 +1,307 @@
+"""The loader: the only writer of raw.<source>, quarantine.<source> and audit.loads.
+
+One file is one transaction (SPEC 4): under an advisory lock per source it checks whether the
+same bytes were already loaded, takes a load id from the warehouse sequence, COPYs the valid
+rows into raw (with pseudonym keys computed here, so the secret never reaches the database's
+SQL or dbt) and the others into quarantine with every reason, and writes the audit row last.
+A crash anywhere before commit leaves nothing behind; a rerun loads the file once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import polars as pl
+import psycopg
+from psycopg import sql
+
+from ingestion import warehouse
+from ingestion.contracts import Contract, load_contract
+from ingestion.errors import UsageError, WarehouseUnavailable
+from ingestion.pseudonym import pseudonym_key, pseudonymise
+from ingestion.reader import FileRejected, read_file
+from ingestion.rules import Batch, Context, apply_contract
+from ingestion.settings import Settings, settings
+
+WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
+
+
+@dataclass
+class LoadResult:
+    """What became of one file: the JSON line of `lumbung ingest --json` (SPEC 7)."""
+
+    file: str
+    source: str
+    sha256: str
+    load_id: int | None
+    status: str                    # loaded | rejected | duplicate
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_skipped: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    repairs: dict[str, int] = field(default_factory=dict)
+    validation: dict | None = None
+    error: str | None = None
+    sheets: dict[str, list[str]] = field(default_factory=lambda: {"read": [], "skipped": []})
+    duplicate_of: int | None = None
+    elapsed_s: float = 0.0
+
+    def as_json(self) -> dict:
+        out = asdict(self)
+        out["elapsed_s"] = round(self.elapsed_s, 3)
+        return out
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def ingest_file(
+    path: Path,
+    source: str,
+    *,
+    as_of: dt.date | None = None,
+    replaces: int | None = None,
+    cfg: Settings | None = None,
+    today: dt.date | None = None,
+) -> LoadResult:
+    """Read, normalise and load one file; the same function the CLI and the DAGs call."""
+    cfg = cfg or settings()
+    contract = load_contract(source)
+    started = dt.datetime.now(dt.UTC)
+    clock = time.perf_counter()
+    if not path.is_file():
+        raise UsageError(f"{path} does not exist or is not a file.")
+    digest = sha256_of(path)
+    result = LoadResult(file=str(path), source=source, sha256=digest, load_id=None,
+                        status="loaded")
+    key = pseudonym_key(cfg) if _needs_key(contract) else b""
+
+    with warehouse.connect(cfg) as conn:
+        if replaces is not None:
+            _check_replaceable(conn, replaces, source)
+        earlier = _loaded_before(conn, source, digest)
+        batch: Batch | None = None
+        rejection: FileRejected | None = None
+        if earlier is None:
+            try:
+                batch = _read_batch(path, contract, cfg, as_of, today or _today())
+            except FileRejected as err:
+                rejection = err
+        try:
+            with conn.transaction():
+                _least_privilege(conn)
+                conn.execute("select pg_advisory_xact_lock(hashtext(%s))",
+                             (f"lumbung.load.{source}",))
+                earlier = _loaded_before(conn, source, digest)
+                load_id = conn.execute("select nextval('audit.load_id_seq')").fetchone()[0]
+                result.load_id = load_id
+                if earlier is not None:
+                    result.status, result.duplicate_of = "duplicate", earlier
+                elif rejection is not None:
+                    result.status = "rejected"
+                    result.reasons = {rejection.code: 1}
+                    result.error = rejection.message
+                else:
+                    assert batch is not None
+                    _write_batch(conn, batch, contract, result, path, digest, key, cfg)
+                result.elapsed_s = time.perf_counter() - clock
+                _write_audit(conn, result, contract, path, started, replaces, as_of, cfg)
+        except psycopg.OperationalError as err:
+            raise WarehouseUnavailable(
+                f"The warehouse was lost while loading {path.name}: "
+                f"{str(err).strip().splitlines()[0] if str(err).strip() else 'connection closed'}"
+            ) from None
+    return result
+
+
+def _least_privilege(conn: psycopg.Connection) -> None:
+    """Write as `lumbung_loader` when we may: the grants of SPEC 6 are then what loads use."""
+    member = conn.execute(
+        "select exists (select from pg_roles where rolname = 'lumbung_loader') "
+        "and pg_has_role(current_user, 'lumbung_loader', 'MEMBER')"
+    ).fetchone()[0]
+    if member:
+        conn.execute("set local role lumbung_loader")
+
+
+def _needs_key(contract: Contract) -> bool:
+    return any(c.pseudonym for c in contract.columns.values())
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(WIB).date()
+
+
+def _read_batch(path: Path, contract: Contract, cfg: Settings, as_of: dt.date | None,
+                today: dt.date) -> Batch:
+    snapshot = contract.snapshot or {}
+    read = read_file(
+        path, contract, max_file_mb=cfg.max_file_mb, max_rows=cfg.max_rows,
+        optional_required=[snapshot["column"]] if snapshot else (),
+    )
+    ctx = Context(today=today, as_of=as_of, typeless=read.file_format == "csv")
+    return apply_contract(read, contract, ctx)
+
+
+def _loaded_before(conn: psycopg.Connection, source: str, digest: str) -> int | None:
+    row = conn.execute(
+        "select load_id from audit.loads where source = %s and sha256 = %s and status = 'loaded'",
+        (source, digest),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _check_replaceable(conn: psycopg.Connection, load_id: int, source: str) -> None:
+    row = conn.execute(
+        "select source, status, voided_at, replaced_by from audit.loads where load_id = %s",
+        (load_id,),
+    ).fetchone()
+    if row is None:
+        raise UsageError(f"There is no load {load_id} to replace.")
+    if row[0] != source:
+        raise UsageError(f"Load {load_id} is a {row[0]} load, not {source}.")
+    if row[1] != "loaded":
+        raise UsageError(f"Load {load_id} was {row[1]}, so it has no rows to replace.")
+    if row[2] is not None or row[3] is not None:
+        raise UsageError(f"Load {load_id} was already voided or replaced.")
+
+
+# ---------------------------------------------------------------------------------------------
+# writing
+
+
+def _write_batch(conn, batch: Batch, contract: Contract, result: LoadResult, path: Path,
+                 digest: str, key: bytes, cfg: Settings) -> None:
+    rows = batch.rows
+    invalid = batch.invalid_mask()
+    result.rows_read = batch.rows_read
+    result.rows_skipped = batch.rows_skipped
+    result.sheets = {"read": batch.sheets_read, "skipped": batch.sheets_skipped}
+    if batch.invalid_share() > cfg.max_invalid_share:
+        share = batch.invalid_share()
+        result.status = "rejected"
+        result.error = (
+            f"{share:.0%} of the data rows of {path.name} are invalid, more than the "
+            f"{cfg.max_invalid_share:.0%} allowed (LUMBUNG_MAX_INVALID_SHARE); every row is "
+            "held in quarantine with its reasons."
+        )
+        held = rows.with_columns(
+            pl.when(pl.col("_reasons").list.len() == 0)
+            .then(pl.lit(["file_rejected"])).otherwise(pl.col("_reasons")).alias("_reasons"),
+            pl.when(pl.col("_reasons").list.len() == 0)
+            .then(pl.lit([None], dtype=pl.List(pl.String)))
+            .otherwise(pl.col("_reason_columns")).alias("_reason_columns"),
+        )
+        result.rows_quarantined = _copy_quarantine(conn, contract, held, result, path, digest)
+        result.reasons = {"too_many_invalid_rows": 1, **batch.reason_counts(), "file_rejected":
+                          int((~invalid).sum())}
+        if result.reasons["file_rejected"] == 0:
+            del result.reasons["file_rejected"]
+        return
+    valid = rows.filter(~invalid)
+    result.rows_loaded = _copy_raw(conn, contract, valid, result, path, digest, key)
+    result.rows_quarantined = _copy_quarantine(conn, contract, rows.filter(invalid), result,
+                                               path, digest)
+    result.reasons = batch.reason_counts()
+    repairs = {
+        "repaired_id": int(valid["_repaired_ids"].sum() or 0),
+        "fuzzy_regency": int((valid["regency_match"] == "fuzzy").sum() or 0)
+        if "regency_match" in valid.columns else 0,
+    }
+    result.repairs = {k: v for k, v in repairs.items() if v}
+
+
+def _lineage(frame: pl.DataFrame, result: LoadResult, path: Path, digest: str) -> pl.DataFrame:
+    return frame.with_columns(
+        pl.lit(result.load_id, pl.Int64).alias("_load_id"),
+        pl.lit(path.name).alias("_source_file"),
+        pl.lit(digest).alias("_file_sha256"),
+    )
+
+
+def _copy_raw(conn, contract: Contract, valid: pl.DataFrame, result: LoadResult, path: Path,
+              digest: str, key: bytes) -> int:
+    if valid.height == 0:
+        return 0
+    keys = {}
+    for column in contract.columns.values():
+        if column.pseudonym:
+            keys[column.pseudonym] = pseudonymise(valid[column.name], key)
+    frame = _lineage(valid.with_columns(**keys), result, path, digest)
+    columns = [name for name, _ in contract.raw_columns()] + [
+        "_extra", "_load_id", "_source_file", "_sheet", "_row_number", "_file_sha256"]
+    _copy(conn, sql.Identifier("raw", contract.source), frame.select(columns))
+    return valid.height
+
+
+def _copy_quarantine(conn, contract: Contract, bad: pl.DataFrame, result: LoadResult,
+                     path: Path, digest: str) -> int:
+    if bad.height == 0:
+        return 0
+    frame = _lineage(bad, result, path, digest).select(
+        pl.col("_cells").alias("cells"),
+        _pg_array(pl.col("_reasons")).alias("reasons"),
+        _pg_array(pl.col("_reason_columns")).alias("reason_columns"),
+        "_load_id", "_source_file", "_sheet", "_row_number", "_file_sha256",
+    )
+    _copy(conn, sql.Identifier("quarantine", contract.source), frame)
+    return bad.height
+
+
+def _pg_array(expr: pl.Expr) -> pl.Expr:
+    """A PostgreSQL array literal of simple codes: {a,b} (nulls as NULL)."""
+    return pl.lit("{") + expr.list.eval(pl.element().fill_null("NULL")).list.join(",") + pl.lit(
+        "}")
+
+
+def _copy(conn, table: sql.Composable, frame: pl.DataFrame) -> None:
+    """COPY a frame in CSV form: polars writes it, PostgreSQL parses it; no row loop here."""
+    buffer = io.BytesIO()
+    frame.write_csv(buffer, include_header=False, null_value="\\N", date_format="%Y-%m-%d",
+                    quote_style="necessary")
+    statement = sql.SQL("copy {} ({}) from stdin with (format csv, null '\\N')").format(
+        table, sql.SQL(", ").join(sql.Identifier(c) for c in frame.columns))
+    with conn.cursor() as cur, cur.copy(statement) as copy:
+        view = buffer.getbuffer()
+        for start in range(0, len(view), 1 << 20):
+            copy.write(view[start:start + (1 << 20)])
+
+
+def _write_audit(conn, result: LoadResult, contract: Contract, path: Path,
+                 started: dt.datetime, replaces: int | None, as_of: dt.date | None,
+                 cfg: Settings) -> None:
+    conn.execute(
+        """
+        insert into audit.loads (
+            load_id, source, file_name, file_path, sha256, status, rows_read, rows_loaded,
+            rows_quarantined, rows_skipped, reasons, repairs, sheets_read, sheets_skipped,
+            contract_version, duplicate_of, replaces, loaded_by, as_of, started_at,
+            finished_at, error)
+        values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
+                %s, clock_timestamp(), %s)
+        """,
+        (
+            result.load_id, contract.source, path.name, str(path.resolve()), result.sha256,
+            result.status, result.rows_read, result.rows_loaded, result.rows_quarantined,
+            result.rows_skipped, json.dumps(result.reasons), json.dumps(result.repairs),
+            json.dumps(result.sheets["read"]), json.dumps(result.sheets["skipped"]),
+            contract.version, result.duplicate_of,
+            replaces if result.status == "loaded" else None, cfg.user, as_of, started,
+            result.error,
+        ),
+    )
+    if replaces is not None and result.status == "loaded":
+        conn.execute("update audit.loads set replaced_by = %s where load_id = %s",
+                     (result.load_id, replaces))

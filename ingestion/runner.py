@@ -1,0 +1,71 @@
+"""Loading several files: the loop the CLI, `run`, the demo and the DAGs share.
+
+Each file is its own load and its own transaction; the inbox files are filed away after their
+load committed. A warehouse that is lost stops the loop (nothing more can be loaded).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+from ingestion import inbox, warehouse
+from ingestion.contracts import SOURCES
+from ingestion.loader import LoadResult, ingest_file
+from ingestion.settings import Settings, settings
+
+
+def ingest_paths(
+    source: str,
+    paths: list[Path],
+    *,
+    as_of: dt.date | None = None,
+    replaces: int | None = None,
+    cfg: Settings | None = None,
+    on_result: Callable[[LoadResult], None] | None = None,
+) -> list[LoadResult]:
+    cfg = cfg or settings()
+    results = []
+    for path in paths:
+        result = ingest_file(path, source, as_of=as_of, replaces=replaces, cfg=cfg)
+        inbox.file_away(path, result, cfg.inbox)
+        results.append(result)
+        if on_result:
+            on_result(result)
+    return results
+
+
+def ingest_inbox(
+    cfg: Settings | None = None,
+    on_result: Callable[[LoadResult], None] | None = None,
+) -> list[LoadResult]:
+    """Every new file waiting in the inbox, source by source."""
+    cfg = cfg or settings()
+    results = []
+    for source, path in inbox.all_new_files(cfg.inbox):
+        results += ingest_paths(source, [path], cfg=cfg, on_result=on_result)
+    return results
+
+
+def demo(on_result: Callable[[LoadResult], None] | None = None) -> list[LoadResult]:
+    """Copy the sample files into the inbox, start the warehouse and load them.
+
+    The samples are generated once per LUMBUNG_HOME (under `samples/`) and copied, so a second
+    demo offers the same bytes again and shows them as duplicates.
+    """
+    import shutil
+
+    from ingestion.samples import write_demo_inbox
+
+    cfg = settings()
+    warehouse.up(cfg)
+    samples = cfg.home / "samples"
+    if not samples.exists():
+        write_demo_inbox(samples)
+    for source in SOURCES:
+        for path in inbox.new_files(samples, source):
+            target = cfg.inbox / source / path.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+    return ingest_inbox(cfg, on_result=on_result)
