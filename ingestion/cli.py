@@ -103,8 +103,7 @@ def cmd_warehouse(args: argparse.Namespace) -> int:
     elif args.action == "url":
         print(warehouse.url())
     elif args.action == "init":
-        applied = warehouse.up()
-        applied = warehouse.init()
+        applied = warehouse.init(start=True)
         print("Initialised: " + (", ".join(applied) if applied else "nothing new to apply."))
     return OK
 

@@ -17,7 +17,6 @@ import secrets
 import shutil
 import socket
 import subprocess
-import time
 import warnings
 from collections.abc import Iterator
 from importlib import resources
@@ -306,12 +305,15 @@ def migrations() -> list[tuple[str, str]]:
     return [(name.removesuffix(".sql"), folder.joinpath(name).read_text()) for name in files]
 
 
-def init(cfg: Settings | None = None) -> list[str]:
+def init(cfg: Settings | None = None, *, start: bool = False) -> list[str]:
     """Idempotent: apply new migrations, evolve contract tables, set role passwords.
 
     Returns what it applied. Serialised by an advisory lock so two processes can init at once.
+    With `start`, the embedded server is started first if it is not running.
     """
     cfg = cfg or settings()
+    if start and cfg.embedded:
+        server(cfg).start()
     applied: list[str] = []
     with connect(cfg, start=False) as conn:
         conn.execute("select pg_advisory_lock(hashtext('lumbung.init'))")
@@ -412,14 +414,3 @@ def _set_passwords(conn: psycopg.Connection) -> None:
             conn.execute(sql.SQL("alter role {} password {}").format(
                 sql.Identifier(role), sql.Literal(password)))
 
-
-def wait_until_ready(cfg: Settings, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with connect(cfg, start=False):
-                return
-        except WarehouseUnavailable:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
