@@ -64,6 +64,12 @@ class SheetData:
     title_lines: list[str]                 # text of the rows above the header
     rows_skipped: int                      # title, header, blank and totals rows (and below)
     missing_required: list[str] = field(default_factory=list)
+    numbering_header: str | None = None    # a leading `No` column's header (cells in `_no`)
+
+    @property
+    def file_headers(self) -> list[str]:
+        """The sheet's own columns in their order: the numbering column, then the kept ones."""
+        return ([self.numbering_header] if self.numbering_header else []) + self.headers
 
     @property
     def rows_read(self) -> int:
@@ -447,7 +453,7 @@ def _read_sheet(
     cells = frame.select(
         [pl.col(f"c{i}").alias(f"c{j}") for j, i in enumerate(kept)]
         + [pl.col(f"k{i}").alias(f"k{j}") for j, i in enumerate(kept)]
-        + [pl.col("_row_number")]
+        + [pl.col("_no"), pl.col("_row_number")]
     )
     return SheetData(
         name=name,
@@ -458,6 +464,7 @@ def _read_sheet(
         title_lines=title_lines,
         rows_skipped=total_stored - cells.height,
         missing_required=missing,
+        numbering_header=header_cells[numbering_index] if numbering_index is not None else None,
     )
 
 

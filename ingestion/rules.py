@@ -39,7 +39,7 @@ class Batch:
     sheets_read: list[str]
     sheets_skipped: list[str]
     rows_skipped: int
-    headers: dict[str | None, list[str]] = field(default_factory=dict)
+    headers: dict[str, list[str]] = field(default_factory=dict)  # sheet ("" for csv) -> columns
 
     @property
     def rows_read(self) -> int:
@@ -88,7 +88,7 @@ def apply_contract(read: ReadResult, contract: Contract, ctx: Context) -> Batch:
         sheets_read=[s.name for s in read.sheets if s.name is not None],
         sheets_skipped=list(read.skipped_sheets),
         rows_skipped=read.rows_skipped,
-        headers={s.name: s.headers for s in read.sheets},
+        headers={s.name or "": s.file_headers for s in read.sheets},
     )
 
 
@@ -181,12 +181,16 @@ def _sheet_frame(sheet: SheetData, contract: Contract, ctx: Context) -> pl.DataF
     frame = pl.DataFrame(values).select(
         [pl.col(name) for name, _ in contract.raw_columns() if name in values]
     )
+    masked = _masked_columns(sheet, contract)
+    originals = [(sheet.text(i), h, i in masked) for i, h in enumerate(sheet.headers)]
+    if sheet.numbering_header:
+        originals.insert(0, (sheet.cells["_no"], sheet.numbering_header, False))
     frame = frame.with_columns(
         pl.Series("_sheet", [sheet.name] * n, dtype=pl.String),
         sheet.cells["_row_number"].alias("_row_number"),
-        _json_object(sheet, extra_cols, cleaned=True).alias("_extra"),
-        _json_object(sheet, list(enumerate(sheet.headers)), cleaned=False,
-                     mask=_masked_columns(sheet, contract)).alias("_cells"),
+        _json_object([(clean(sheet.text(i)), h, False) for i, h in extra_cols], n)
+        .alias("_extra"),
+        _json_object(originals, n).alias("_cells"),
         reasons["codes"].alias("_reason_list"),
         reasons["columns"].alias("_reason_columns"),
         (pl.sum_horizontal(repaired) if repaired else pl.lit(0, pl.Int64))
@@ -401,32 +405,29 @@ def _masked_columns(sheet: SheetData, contract: Contract) -> set[int]:
     }
 
 
-def _json_object(
-    sheet: SheetData, columns: list[tuple[int, str]], *, cleaned: bool,
-    mask: set[int] | None = None,
-) -> pl.Series:
-    """A JSON object per row {header: cell text}; null when there are no such columns."""
-    n = sheet.rows_read
-    if not columns:
+def _json_object(fields: list[tuple[pl.Series, str, bool]], n: int) -> pl.Series:
+    """A JSON object per row {header: text}, built column-wise; null when there are no fields.
+
+    Each field is (text, key, masked): a masked value keeps only its last four characters
+    (NIK in quarantine, SPEC 3.1).
+    """
+    if not fields:
         return pl.Series([None] * n, dtype=pl.String)
-    fields = []
-    for i, _ in columns:
-        text = clean(sheet.text(i)) if cleaned else sheet.text(i)
-        if mask and i in mask:
-            text = pl.select(
-                pl.when(text.is_null()).then(None)
-                .otherwise(pl.lit("*").repeat_by(text.str.len_chars().cast(pl.Int64) - 4)
-                           .list.join("") + text.str.slice(-4))
-                .alias("m"))["m"]
-        fields.append(text.alias(f"f{len(fields)}"))
-    frame = pl.DataFrame(fields)
-    keys = [json.dumps(h, ensure_ascii=False) for _, h in columns]
-    # build the object text column-wise: {"k1":v1,"k2":v2}
+    columns = {}
+    for j, (text, _, masked) in enumerate(fields):
+        if masked:
+            stars = pl.lit("*").repeat_by(pl.col("t").str.len_chars().cast(pl.Int64) - 4)
+            text = pl.DataFrame({"t": text}).select(
+                pl.when(pl.col("t").is_null()).then(None)
+                .otherwise(stars.list.join("") + pl.col("t").str.slice(-4)).alias("t"))["t"]
+        columns[f"f{j}"] = text
+    frame = pl.DataFrame(columns)
     pieces: list[pl.Expr] = []
-    for j, key in enumerate(keys):
+    for j, (_, key, _) in enumerate(fields):
         value = pl.col(f"f{j}").map_batches(_json_strings, return_dtype=pl.String)
-        pieces.append(pl.lit(("{" if j == 0 else ",") + key + ":") + value)
-    return frame.select(pl.concat_str(pieces + [pl.lit("}")]).alias("j"))["j"]
+        prefix = ("{" if j == 0 else ",") + json.dumps(key, ensure_ascii=False) + ":"
+        pieces.append(pl.lit(prefix) + value)
+    return frame.select(pl.concat_str([*pieces, pl.lit("}")]).alias("j"))["j"]
 
 
 def _json_strings(values: pl.Series) -> pl.Series:
