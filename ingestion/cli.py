@@ -42,6 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="this file supersedes that load whole")
     ingest.add_argument("--json", action="store_true", help="one JSON object per file")
 
+    fix = commands.add_parser("corrections",
+                              help="a workbook of a load's quarantined rows, to send back")
+    fix.add_argument("--load-id", type=int, help="default: the latest load with such rows")
+
     demo = commands.add_parser("demo", help="sample spreadsheets of every source -> warehouse")
     demo.add_argument("--json", action="store_true")
     return parser
@@ -120,6 +124,30 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return OK if all(r.status != "rejected" for r in results) else CHECKS_FAILED
 
 
+def cmd_corrections(args: argparse.Namespace) -> int:
+    from ingestion import warehouse
+    from ingestion.corrections import (
+        default_path,
+        latest_load_with_corrections,
+        write_corrections,
+    )
+    from ingestion.settings import settings
+
+    cfg = settings()
+    with warehouse.connect(cfg) as conn:
+        load_id = args.load_id or latest_load_with_corrections(conn)
+        row = conn.execute("select file_name from audit.loads where load_id = %s",
+                           (load_id,)).fetchone()
+        if row is None:
+            raise UsageError(f"There is no load {load_id}.")
+        path = write_corrections(conn, load_id, default_path(cfg.home, load_id, row[0]))
+    if path is None:
+        print(f"Load {load_id} has no quarantined rows to correct.")
+    else:
+        print(path)
+    return OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from ingestion.runner import demo
 
@@ -178,7 +206,8 @@ def _summary(results) -> str:
             "Quarantined rows and their reasons are in the quarantine schema.")
 
 
-COMMANDS = {"warehouse": cmd_warehouse, "ingest": cmd_ingest, "demo": cmd_demo}
+COMMANDS = {"warehouse": cmd_warehouse, "ingest": cmd_ingest, "corrections": cmd_corrections,
+            "demo": cmd_demo}
 
 
 if __name__ == "__main__":

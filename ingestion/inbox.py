@@ -13,6 +13,7 @@ from pathlib import Path
 from ingestion.contracts import SOURCES
 from ingestion.loader import LoadResult
 from ingestion.reader import SPREADSHEET_FORMATS
+from ingestion.reasons import reasons, text_en, text_id
 
 DONE_FOLDERS = ("loaded", "rejected")
 
@@ -60,6 +61,11 @@ def file_away(path: Path, result: LoadResult, inbox: Path) -> Path:
 
 
 def reason_text(result: LoadResult) -> str:
-    """One plain sentence per reason the file was rejected."""
+    """One plain sentence per reason the file was rejected: the file-level one first (it names
+    the missing column or the limit that was passed), then each row-level reason's count."""
     lines = [result.error or f"{Path(result.file).name} was rejected."]
+    for code, count in result.reasons.items():
+        if reasons().get(code) and reasons()[code].level == "row":
+            rows = "row" if count == 1 else "rows"
+            lines.append(f"{count} {rows} {code}: {text_en(code)}. ({text_id(code)})")
     return "\n".join(lines) + "\n"

@@ -52,10 +52,12 @@ class LoadResult:
     sheets: dict[str, list[str]] = field(default_factory=lambda: {"read": [], "skipped": []})
     duplicate_of: int | None = None
     elapsed_s: float = 0.0
+    headers: dict[str, list[str]] = field(default_factory=dict)  # kept in audit.loads only
 
     def as_json(self) -> dict:
         out = asdict(self)
         out["elapsed_s"] = round(self.elapsed_s, 3)
+        del out["headers"]
         return out
 
 
@@ -189,6 +191,7 @@ def _write_batch(conn, batch: Batch, contract: Contract, result: LoadResult, pat
     result.rows_read = batch.rows_read
     result.rows_skipped = batch.rows_skipped
     result.sheets = {"read": batch.sheets_read, "skipped": batch.sheets_skipped}
+    result.headers = batch.headers
     if batch.invalid_share() > cfg.max_invalid_share:
         share = batch.invalid_share()
         result.status = "rejected"
@@ -288,9 +291,9 @@ def _write_audit(conn, result: LoadResult, contract: Contract, path: Path,
             load_id, source, file_name, file_path, sha256, status, rows_read, rows_loaded,
             rows_quarantined, rows_skipped, reasons, repairs, sheets_read, sheets_skipped,
             contract_version, duplicate_of, replaces, loaded_by, as_of, started_at,
-            finished_at, error)
+            finished_at, error, headers)
         values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
-                %s, clock_timestamp(), %s)
+                %s, clock_timestamp(), %s, %s)
         """,
         (
             result.load_id, contract.source, path.name, str(path.resolve()), result.sha256,
@@ -299,7 +302,7 @@ def _write_audit(conn, result: LoadResult, contract: Contract, path: Path,
             json.dumps(result.sheets["read"]), json.dumps(result.sheets["skipped"]),
             contract.version, result.duplicate_of,
             replaces if result.status == "loaded" else None, cfg.user, as_of, started,
-            result.error,
+            result.error, json.dumps(result.headers, ensure_ascii=False),
         ),
     )
     if replaces is not None and result.status == "loaded":

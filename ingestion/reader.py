@@ -542,27 +542,33 @@ def _chunk_frame(
         kinds = pl.Series(list(map(_KIND_OF_TYPE.get, map(type, cells))), dtype=pl.UInt8)
         text = pl.Series(cells, dtype=pl.String, strict=False)
         data[f"c{out_i}"], data[f"k{out_i}"] = text, kinds
-    # the dropped numbering column's text, for totals detection ("JUMLAH" often sits there)
+    # the dropped numbering column's text: for totals detection ("JUMLAH" often sits there)
+    # and for the corrections workbook, which shows the file's own columns
     if numbering_index is not None and numbering_index < len(transposed):
-        data["_no"] = pl.Series(transposed[numbering_index], dtype=pl.String, strict=False)
+        no_cells = transposed[numbering_index]
+        data["_no"] = pl.Series(no_cells, dtype=pl.String, strict=False)
+        data["_kno"] = pl.Series(list(map(_KIND_OF_TYPE.get, map(type, no_cells))),
+                                 dtype=pl.UInt8)
     else:
         data["_no"] = pl.Series([None] * n, dtype=pl.String)
+        data["_kno"] = pl.Series([EMPTY] * n, dtype=pl.UInt8)
     if numbers is not None:
         data["_row_number"] = pl.Series(numbers[first_index:first_index + n], dtype=pl.Int64)
     else:
         data["_row_number"] = pl.int_range(first_index + 1, first_index + n + 1, eager=True)
     frame = pl.DataFrame(data)
-    frame = frame.with_columns(_normalise_kinds(len(columns)))
+    pairs = [(f"c{i}", f"k{i}") for i in range(len(columns))] + [("_no", "_kno")]
+    frame = frame.with_columns(_normalise_kinds(pairs)).drop("_kno")
     if errors:
         frame = _overlay_errors(frame, columns, errors)
     return frame
 
 
-def _normalise_kinds(ncols: int) -> list[pl.Expr]:
-    """Column-wise fix-ups of text and kind: empties, whole numbers, error spellings."""
+def _normalise_kinds(pairs: list[tuple[str, str]]) -> list[pl.Expr]:
+    """Column-wise fix-ups of (text, kind) column pairs: empties, whole numbers, errors."""
     exprs = []
-    for i in range(ncols):
-        c, k = pl.col(f"c{i}"), pl.col(f"k{i}")
+    for text_name, kind_name in pairs:
+        c, k = pl.col(text_name), pl.col(kind_name)
         kind = (
             pl.when(k.is_null()).then(pl.lit(TEXT, pl.UInt8))   # unknown Python type
             .when(c.is_null() | (c == "")).then(pl.lit(EMPTY, pl.UInt8))
@@ -576,7 +582,7 @@ def _normalise_kinds(ncols: int) -> list[pl.Expr]:
             .when(k == DATETIME).then(c.str.replace(r" 00:00:00(\.0+)?$", ""))
             .otherwise(c)
         )
-        exprs += [kind.alias(f"k{i}"), text.alias(f"c{i}")]
+        exprs += [kind.alias(kind_name), text.alias(text_name)]
     return exprs
 
 

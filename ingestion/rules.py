@@ -299,12 +299,16 @@ def _file_rules(rows: pl.DataFrame, contract: Contract) -> pl.DataFrame:
 
 
 def _conflicting_event(rows: pl.DataFrame, contract: Contract) -> tuple[str, pl.Expr]:
+    """Rows of one key whose valid values of the event columns disagree (SPEC 3.2): a value
+    that carries a reason of its own (unreadable, out of range, unknown) is not compared."""
     spec = contract.consistent_within or {}
     key = spec["key"]
-    cols = ["regency_code" if c == "regency" else c for c in spec["columns"]]
-    disagree = pl.any_horizontal(
-        [pl.col(c).drop_nulls().n_unique().over(key) > 1 for c in cols]
-    )
+    compared = []
+    for name in spec["columns"]:
+        value = pl.col("regency_code" if name == "regency" else name)
+        valid = ~pl.col("_reason_columns").list.contains(pl.lit(name))
+        compared.append(pl.when(valid).then(value).drop_nulls().n_unique().over(key) > 1)
+    disagree = pl.any_horizontal(compared)
     return key, pl.when(pl.col(key).is_not_null() & disagree).then(pl.lit(spec["reason"]))
 
 
@@ -416,7 +420,8 @@ def _json_object(fields: list[tuple[pl.Series, str, bool]], n: int) -> pl.Series
     columns = {}
     for j, (text, _, masked) in enumerate(fields):
         if masked:
-            stars = pl.lit("*").repeat_by(pl.col("t").str.len_chars().cast(pl.Int64) - 4)
+            hidden = (pl.col("t").str.len_chars().cast(pl.Int64) - 4).clip(0)
+            stars = pl.lit("*").repeat_by(hidden)
             text = pl.DataFrame({"t": text}).select(
                 pl.when(pl.col("t").is_null()).then(None)
                 .otherwise(stars.list.join("") + pl.col("t").str.slice(-4)).alias("t"))["t"]

@@ -29,7 +29,9 @@ def ingest_paths(
     results = []
     for path in paths:
         result = ingest_file(path, source, as_of=as_of, replaces=replaces, cfg=cfg)
-        inbox.file_away(path, result, cfg.inbox)
+        where = inbox.file_away(path, result, cfg.inbox)
+        if "too_many_invalid_rows" in result.reasons:
+            _corrections_for_rejected(result, where, cfg)
         results.append(result)
         if on_result:
             on_result(result)
@@ -69,3 +71,16 @@ def demo(on_result: Callable[[LoadResult], None] | None = None) -> list[LoadResu
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)
     return ingest_inbox(cfg, on_result=on_result)
+
+
+def _corrections_for_rejected(result: LoadResult, where: Path, cfg: Settings) -> Path | None:
+    """A file rejected for too many invalid rows gets its corrections workbook at once: beside
+    it in `rejected/` when it came from the inbox, else under LUMBUNG_HOME/corrections/."""
+    from ingestion.corrections import default_path, write_corrections
+
+    if where != Path(result.file):
+        target = where.with_name(where.name + ".corrections.xlsx")
+    else:
+        target = default_path(cfg.home, result.load_id, where.name)
+    with warehouse.connect(cfg) as conn:
+        return write_corrections(conn, result.load_id, target)

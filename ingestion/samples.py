@@ -43,6 +43,10 @@ COMPETENCIES = ["Teknik Komputer dan Jaringan", "Akuntansi dan Keuangan Lembaga"
                 "Teknik Kendaraan Ringan", "Tata Boga", "Desain Komunikasi Visual"]
 
 
+class ExcelError(str):
+    """A cell value that xlsx writes as an Excel error cell (`#N/A`); other formats as text."""
+
+
 def indonesian_date(d: dt.date, weekday: bool = False, short: bool = False) -> str:
     month = BULAN[d.month - 1][:3] if short else BULAN[d.month - 1]
     text = f"{d.day} {month} {d.year}"
@@ -193,13 +197,22 @@ def write_table(path: Path, sheets: dict[str, list[Row]], *, encoding: str = "ut
                 writer.writerow(["" if v is None else _csv_text(v) for v in row])
     elif suffix == ".xlsx":
         from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
 
         wb = Workbook(write_only=True)  # streams rows: large workbooks in seconds
         wb.properties.creator = "Lumbung samples"
         for name, rows in sheets.items():
             ws = wb.create_sheet(name)
             for row in rows:
-                ws.append([None if v == "" else v for v in row])
+                cells = []
+                for v in row:
+                    if isinstance(v, ExcelError):
+                        cell = WriteOnlyCell(ws, value=str(v))
+                        cell.data_type = "e"
+                        cells.append(cell)
+                    else:
+                        cells.append(None if v == "" else v)
+                ws.append(cells)
         wb.save(path)
     elif suffix == ".xls":
         import xlwt

@@ -390,6 +390,14 @@ def ensure_contract_tables(conn: psycopg.Connection, contract: Contract) -> list
         conn.execute(sql.SQL("grant select, insert on {} to lumbung_loader").format(table))
     raw = sql.Identifier("raw", contract.source)
     quarantine = sql.Identifier("quarantine", contract.source)
+    constraint = f"{contract.source}_has_reasons"
+    exists = conn.execute(
+        "select 1 from pg_constraint where conname = %s and conrelid = %s::regclass",
+        (constraint, f"quarantine.{contract.source}"),
+    ).fetchone()
+    if not exists:  # every quarantined row says why (SPEC 3.6)
+        conn.execute(sql.SQL("alter table {} add constraint {} check (cardinality(reasons) > 0)")
+                     .format(quarantine, sql.Identifier(constraint)))
     conn.execute(sql.SQL("grant select on {} to lumbung_transformer").format(raw))
     conn.execute(sql.SQL("grant select on {} to auditor").format(quarantine))
     conn.execute(

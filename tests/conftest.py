@@ -45,6 +45,33 @@ def db(lumbung_home):
         conn.execute(f"truncate {', '.join(tables)}, audit.loads")
         conn.commit()
         yield conn
+        conn.rollback()
+        assert_reconciled(conn)
+
+
+def assert_reconciled(conn) -> None:
+    """Every load of the test adds up: read = loaded + quarantined, the warehouse holds exactly
+    those rows, and every quarantined row says why (SPEC 4)."""
+    from ingestion.contracts import SOURCES
+
+    loads = conn.execute(
+        "select load_id, source, status, rows_read, rows_loaded, rows_quarantined "
+        "from audit.loads").fetchall()
+    for load_id, source, status, read, loaded, held in loads:
+        assert read == loaded + held, load_id
+        raw = conn.execute(f"select count(*) from raw.{source} where _load_id = %s",
+                           (load_id,)).fetchone()[0]
+        quarantined = conn.execute(
+            f"select count(*), count(*) filter (where cardinality(reasons) = 0) "
+            f"from quarantine.{source} where _load_id = %s", (load_id,)).fetchone()
+        assert (raw, quarantined[0], quarantined[1]) == (loaded, held, 0), (load_id, status)
+        if status != "loaded":
+            assert raw == 0, load_id
+    for source in SOURCES:
+        orphans = conn.execute(
+            f"select count(*) from raw.{source} r where not exists "
+            f"(select from audit.loads l where l.load_id = r._load_id)").fetchone()[0]
+        assert orphans == 0, source
 
 
 @pytest.fixture
