@@ -21,6 +21,8 @@ from ingestion.errors import UsageError
 from ingestion.reasons import text_id
 
 _SHEET_TITLE_BAD = re.compile(r"[\[\]:*?/\\]")
+MASKED_NOTE = ("disamarkan demi kerahasiaan (hanya 4 digit terakhir); isi ulang dengan nomor "
+               "lengkap atau kosongkan sebelum mengirim ulang.")
 
 
 def default_path(home: Path, load_id: int, file_name: str) -> Path:
@@ -63,6 +65,8 @@ def write_corrections(conn: psycopg.Connection, load_id: int, target: Path) -> P
             columns = list(dict.fromkeys(k for r in rows if (r[0] or "") == sheet_name
                                          for k in r[2]))
         column_header = _canonical_headers(contract, columns)
+        masked = [column_header[c.name] for c in contract.columns.values()
+                  if c.mask_in_quarantine and c.name in column_header]
         ws = wb.create_sheet(_sheet_title(sheet_name or "Data", wb.sheetnames))
         _append_text(ws, [*columns, "Baris", "Alasan"])
         for c in ws[1]:
@@ -71,6 +75,9 @@ def write_corrections(conn: psycopg.Connection, load_id: int, target: Path) -> P
             if (sheet or "") != sheet_name:
                 continue
             why = _alasan(reasons, reason_columns, column_header)
+            hidden = [h for h in masked if cells.get(h)]
+            if hidden:
+                why += " | " + " | ".join(f"{h}: {MASKED_NOTE}" for h in hidden)
             _append_text(ws, [*(cells.get(h) for h in columns), str(row_number), why])
             for c in ws[ws.max_row][-1:]:
                 c.fill = fill

@@ -204,3 +204,15 @@ def test_pmm_snapshot_date_from_title_then_as_of(tmp_path):
         ["Data per 1 Februari 2022"], rows)})
     _, batch = batch_of(early, "pmm_progress")
     assert all(r == ["date_out_of_range"] for r in batch.rows["_reasons"].to_list())
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path):
+    import zipfile
+
+    path = samples.write_table(tmp_path / "bomb.xlsx", {"Data": samples.cohort_rows(n=2)})
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/media/padding.bin", b"\0" * (25 * 1024 * 1024))
+    assert path.stat().st_size < 1024 * 1024                  # small on disk
+    with pytest.raises(FileRejected) as err:
+        read_file(path, COHORTS, max_file_mb=1)              # 25 MB unpacked > 20 x 1 MB
+    assert err.value.code == "file_too_large" and "was not unpacked" in err.value.message
