@@ -71,10 +71,10 @@ def write_corrections(conn: psycopg.Connection, load_id: int, target: Path) -> P
         _append_text(ws, [*columns, "Baris", "Alasan"])
         for c in ws[1]:
             c.font = bold
-        for sheet, row_number, cells, reasons, reason_columns in rows:
+        for sheet, row_number, cells, details in rows:
             if (sheet or "") != sheet_name:
                 continue
-            why = _alasan(reasons, reason_columns, column_header)
+            why = _alasan(details, column_header)
             hidden = [h for h in masked if cells.get(h)]
             if hidden:
                 why += " | " + " | ".join(f"{h}: {MASKED_NOTE}" for h in hidden)
@@ -89,7 +89,7 @@ def write_corrections(conn: psycopg.Connection, load_id: int, target: Path) -> P
 
 def _rows(conn, source: str, load_id: int, limit: int | None = None) -> list[tuple]:
     query = sql.SQL(
-        "select _sheet, _row_number, cells, reasons, reason_columns from {} "
+        "select _sheet, _row_number, cells, reason_details from {} "
         "where _load_id = %s and reasons <> array['file_rejected'] "
         "order by _sheet nulls first, _row_number {}"
     ).format(sql.Identifier("quarantine", source),
@@ -107,9 +107,10 @@ def _canonical_headers(contract, columns: list[str]) -> dict[str, str]:
     return out
 
 
-def _alasan(reasons: list[str], columns: list[str | None], header_of: dict[str, str]) -> str:
+def _alasan(details: list[dict], header_of: dict[str, str]) -> str:
     parts = []
-    for code, column in zip(reasons, columns or [None] * len(reasons), strict=False):
+    for detail in details:
+        code, column = detail["code"], detail.get("column")
         header = header_of.get(column or "")
         parts.append(f"{header}: {text_id(code)}" if header else text_id(code))
     return " | ".join(dict.fromkeys(parts))

@@ -200,11 +200,13 @@ def _write_batch(conn, batch: Batch, contract: Contract, result: LoadResult, pat
             f"{cfg.max_invalid_share:.0%} allowed (LUMBUNG_MAX_INVALID_SHARE); every row is "
             "held in quarantine with its reasons."
         )
+        valid = pl.col("_reasons").list.len() == 0
         held = rows.with_columns(
-            pl.when(pl.col("_reasons").list.len() == 0)
-            .then(pl.lit(["file_rejected"])).otherwise(pl.col("_reasons")).alias("_reasons"),
-            pl.when(pl.col("_reasons").list.len() == 0)
-            .then(pl.lit([None], dtype=pl.List(pl.String)))
+            pl.when(valid).then(pl.lit(["file_rejected"])).otherwise(pl.col("_reasons"))
+            .alias("_reasons"),
+            pl.when(valid).then(pl.lit(["file_rejected"])).otherwise(pl.col("_reason_codes"))
+            .alias("_reason_codes"),
+            pl.when(valid).then(pl.lit([None], dtype=pl.List(pl.String)))
             .otherwise(pl.col("_reason_columns")).alias("_reason_columns"),
         )
         result.rows_quarantined = _copy_quarantine(conn, contract, held, result, path, digest)
@@ -253,14 +255,25 @@ def _copy_quarantine(conn, contract: Contract, bad: pl.DataFrame, result: LoadRe
                      path: Path, digest: str) -> int:
     if bad.height == 0:
         return 0
-    frame = _lineage(bad, result, path, digest).select(
+    frame = _lineage(bad, result, path, digest).with_columns(_reason_details(bad)).select(
         pl.col("_cells").alias("cells"),
         _pg_array(pl.col("_reasons")).alias("reasons"),
-        _pg_array(pl.col("_reason_columns")).alias("reason_columns"),
+        "reason_details",
         "_load_id", "_source_file", "_sheet", "_row_number", "_file_sha256",
     )
     _copy(conn, sql.Identifier("quarantine", contract.source), frame)
     return bad.height
+
+
+def _reason_details(frame: pl.DataFrame) -> pl.Series:
+    """[{"code": .., "column": ..}, ...] per row: which column gave which reason (JSON)."""
+    pairs = frame.select(
+        pl.int_range(pl.len()).alias("_r"),
+        pl.col("_reason_codes").alias("code"), pl.col("_reason_columns").alias("column"),
+    ).explode(["code", "column"], empty_as_null=True)
+    encoded = pairs.group_by("_r", maintain_order=True).agg(
+        pl.struct("code", "column").struct.json_encode().str.join(",").alias("j"))
+    return ("[" + encoded.sort("_r")["j"] + "]").alias("reason_details")
 
 
 def _pg_array(expr: pl.Expr) -> pl.Expr:

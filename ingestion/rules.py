@@ -2,9 +2,11 @@
 
 Pure: no warehouse, no files, no Great Expectations. Given the reader's sheets, it returns one
 frame with the canonical columns (typed), the derived ones (`regency_code`, `event_code`, ...),
-`_extra`, the original cells, the lineage the file gives (`_sheet`, `_row_number`), and
-`_reasons` (every reason code that applies, SPEC 3.6) with `_reason_columns` (which column
-gave each). Within-file duplicates and conflicting events are decided here too.
+`_extra`, the original cells, the lineage the file gives (`_sheet`, `_row_number`),
+`_reasons` (every reason code that applies, SPEC 3.6, once each), `_reason_codes` beside
+`_reason_columns` (every (code, column) pair that gave them, aligned), and `_given__<column>`
+(whether the cell held a value as read). Within-file duplicates and conflicting events are
+decided here too.
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ def apply_contract(read: ReadResult, contract: Contract, ctx: Context) -> Batch:
     rows = _file_rules(rows, contract)
     rows = rows.with_columns(
         pl.col("_reason_list").list.unique(maintain_order=True).alias("_reasons")
-    ).drop("_reason_list")
+    ).rename({"_reason_list": "_reason_codes"})  # aligned with `_reason_columns`
     return Batch(
         source=contract.source,
         rows=rows,
@@ -114,13 +116,17 @@ def _sheet_frame(sheet: SheetData, contract: Contract, ctx: Context) -> pl.DataF
     values: dict[str, pl.Series] = {}
     checks: list[tuple[str, pl.Series]] = []  # (column, reason or null) per row
 
+    given: dict[str, pl.Series] = {}  # a value was written (an error cell counts), per column
+
     def cells(name: str) -> tuple[pl.Series, pl.Series]:
         if name not in index:
+            given[name] = pl.Series([False] * n, dtype=pl.Boolean)
             return (pl.Series(name, [None] * n, dtype=pl.String),
                     pl.Series([EMPTY] * n, dtype=pl.UInt8))
         i = index[name]
         text = clean(sheet.text(i)).alias(name)
         kind = sheet.kind(i)
+        given[name] = text.is_not_null()
         errors = kind == ERROR
         checks.append((name, _when(errors, "excel_error")))
         kind = pl.select(pl.when(text.is_null()).then(pl.lit(EMPTY, pl.UInt8)).otherwise(kind)
@@ -152,6 +158,7 @@ def _sheet_frame(sheet: SheetData, contract: Contract, ctx: Context) -> pl.DataF
                 "line above the header, and no --as-of.",
             )
         values[snapshot["column"]] = pl.Series(snapshot["column"], [date] * n, dtype=pl.Date)
+        given[snapshot["column"]] = pl.Series([True] * n, dtype=pl.Boolean)
 
     for column in contract.columns.values():
         if column.type == "regency":
@@ -195,6 +202,7 @@ def _sheet_frame(sheet: SheetData, contract: Contract, ctx: Context) -> pl.DataF
         reasons["columns"].alias("_reason_columns"),
         (pl.sum_horizontal(repaired) if repaired else pl.lit(0, pl.Int64))
         .cast(pl.Int64).alias("_repaired_ids"),
+        *(series.alias(f"_given__{name}") for name, series in given.items()),
     )
     return _complete(frame, contract)
 
@@ -466,7 +474,8 @@ def _complete(frame: pl.DataFrame, contract: Contract) -> pl.DataFrame:
             cols.append(pl.lit(None, types[pg_type]).alias(name))
     batch_cols = ["_sheet", "_row_number", "_extra", "_cells", "_reason_list",
                   "_reason_columns", "_repaired_ids"]
-    return frame.select(cols + [pl.col(c) for c in batch_cols])
+    given = [pl.col(f"_given__{c}") for c in contract.columns]
+    return frame.select(cols + [pl.col(c) for c in batch_cols] + given)
 
 
 def _empty_frame(contract: Contract) -> pl.DataFrame:
@@ -477,5 +486,6 @@ def _empty_frame(contract: Contract) -> pl.DataFrame:
     schema.update({"_sheet": pl.String, "_row_number": pl.Int64, "_extra": pl.String,
                    "_cells": pl.String, "_reason_list": pl.List(pl.String),
                    "_reason_columns": pl.List(pl.String), "_repaired_ids": pl.Int64})
+    schema.update({f"_given__{c}": pl.Boolean for c in contract.columns})
     return pl.DataFrame(schema=schema)
 

@@ -362,7 +362,7 @@ def quarantine_table_columns() -> list[tuple[str, str]]:
     return [
         ("cells", "jsonb not null"),
         ("reasons", "text[] not null"),
-        ("reason_columns", "text[] not null"),
+        ("reason_details", "jsonb not null"),
         *LINEAGE,
     ]
 

@@ -158,8 +158,9 @@ def match_regions(
         province_code = m.province(prv)
         province_reason = "unknown_province" if prv and province_code is None else None
         code, how, reason = m.match(reg, province_code)
-        rows.append((reg, prv, code, province_code or (code[:2] if code else None), how,
-                     reason, province_reason))
+        # an unknown province leaves province_code empty (the row is quarantined for it)
+        derived = code[:2] if code and not prv else None
+        rows.append((reg, prv, code, province_code or derived, how, reason, province_reason))
     table = pl.DataFrame(
         rows,
         schema={"regency": pl.String, "province": pl.String, "regency_code": pl.String,

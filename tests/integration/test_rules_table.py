@@ -205,10 +205,13 @@ def test_a_row_carries_every_reason_that_applies(db, tmp_path):
     expected = {"missing_value", "id_stored_as_number", "invalid_date", "unknown_regency",
                 "invalid_value"}
     assert line["reasons"] == dict.fromkeys(expected, 1)
-    (reasons, columns), = db.execute(
-        "select reasons, reason_columns from quarantine.cohorts").fetchall()
+    (reasons, details), = db.execute(
+        "select reasons, reason_details from quarantine.cohorts").fetchall()
     assert set(reasons) == expected
-    assert set(columns) == {"participant_name", "nuptk", "start_date", "regency", "status"}
+    assert {(d["code"], d["column"]) for d in details} == {
+        ("missing_value", "participant_name"), ("id_stored_as_number", "nuptk"),
+        ("invalid_date", "start_date"), ("unknown_regency", "regency"),
+        ("invalid_value", "status")}
 
 
 def test_duplicates_and_conflicting_duplicates(db, tmp_path):
