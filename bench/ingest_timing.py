@@ -68,7 +68,8 @@ def main() -> None:
 
     def ingest() -> None:
         with warehouse.connect() as conn:
-            conn.execute("truncate raw.pmm_progress, quarantine.pmm_progress, audit.loads")
+            conn.execute("truncate raw.pmm_progress, quarantine.pmm_progress, "
+                         "audit.validation_results, audit.loads")
             conn.commit()
         done = subprocess.run(
             [sys.executable, "-m", "ingestion.cli", "ingest", "pmm_progress", str(path),

@@ -21,7 +21,7 @@ import polars as pl
 import psycopg
 from psycopg import sql
 
-from ingestion import warehouse
+from ingestion import validate, warehouse
 from ingestion.contracts import Contract, load_contract
 from ingestion.errors import UsageError, WarehouseUnavailable
 from ingestion.pseudonym import pseudonym_key, pseudonymise
@@ -83,6 +83,7 @@ def ingest_file(
     contract = load_contract(source)
     started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
+    validate.warm_up()  # GX imports on a thread while the file is read
     if not path.is_file():
         raise UsageError(f"{path} does not exist or is not a file.")
     digest = sha256_of(path)
@@ -96,9 +97,11 @@ def ingest_file(
         earlier = _loaded_before(conn, source, digest)
         batch: Batch | None = None
         rejection: FileRejected | None = None
+        outcome: validate.ValidationOutcome | None = None
+        today = today or _today()
         if earlier is None:
             try:
-                batch = _read_batch(path, contract, cfg, as_of, today or _today())
+                batch = _read_batch(path, contract, cfg, as_of, today)
             except FileRejected as err:
                 rejection = err
         try:
@@ -117,9 +120,16 @@ def ingest_file(
                     result.error = rejection.message
                 else:
                     assert batch is not None
-                    _write_batch(conn, batch, contract, result, path, digest, key, cfg)
+                    outcome = validate.validate_batch(
+                        batch, contract, home=cfg.home, load_id=load_id, today=today,
+                        max_invalid_share=cfg.max_invalid_share, rows_read=batch.rows_as_read)
+                    result.validation = outcome.as_json()
+                    _write_batch(conn, batch, contract, result, path, digest, key, cfg,
+                                 invalid_share=outcome.rejects("too_many_invalid_rows"))
                 result.elapsed_s = time.perf_counter() - clock
                 _write_audit(conn, result, contract, path, started, replaces, as_of, cfg)
+                if outcome is not None:
+                    _write_validation(conn, load_id, outcome)
         except psycopg.OperationalError as err:
             raise WarehouseUnavailable(
                 f"The warehouse was lost while loading {path.name}: "
@@ -185,18 +195,21 @@ def _check_replaceable(conn: psycopg.Connection, load_id: int, source: str) -> N
 
 
 def _write_batch(conn, batch: Batch, contract: Contract, result: LoadResult, path: Path,
-                 digest: str, key: bytes, cfg: Settings) -> None:
+                 digest: str, key: bytes, cfg: Settings, *,
+                 invalid_share: float | None) -> None:
+    """Valid rows to raw, the others to quarantine; or, when validation found too large a share
+    of invalid rows (INVALID_SHARE), every row to quarantine (the valid ones as
+    `file_rejected`)."""
     rows = batch.rows
     invalid = batch.invalid_mask()
     result.rows_read = batch.rows_read
     result.rows_skipped = batch.rows_skipped
     result.sheets = {"read": batch.sheets_read, "skipped": batch.sheets_skipped}
     result.headers = batch.headers
-    if batch.invalid_share() > cfg.max_invalid_share:
-        share = batch.invalid_share()
+    if invalid_share is not None:
         result.status = "rejected"
         result.error = (
-            f"{share:.0%} of the data rows of {path.name} are invalid, more than the "
+            f"{invalid_share:.0%} of the data rows of {path.name} are invalid, more than the "
             f"{cfg.max_invalid_share:.0%} allowed (LUMBUNG_MAX_INVALID_SHARE); every row is "
             "held in quarantine with its reasons."
         )
@@ -293,6 +306,20 @@ def _copy(conn, table: sql.Composable, frame: pl.DataFrame) -> None:
         view = buffer.getbuffer()
         for start in range(0, len(view), 1 << 20):
             copy.write(view[start:start + (1 << 20)])
+
+
+def _write_validation(conn, load_id: int, outcome: validate.ValidationOutcome) -> None:
+    conn.execute(
+        """
+        insert into audit.validation_results (kind, load_id, suite_name, success, statistics,
+            expectations, cross_check, data_docs_path, elapsed_s)
+        values ('load', %s, %s, %s, %s, %s, %s, %s, %s)
+        """,
+        (load_id, outcome.suite_name, outcome.success,
+         json.dumps(outcome.statistics, allow_nan=False),
+         json.dumps(validate.stored_expectations(outcome), default=str, allow_nan=False),
+         json.dumps(outcome.cross_check, allow_nan=False), outcome.report, outcome.elapsed_s),
+    )
 
 
 def _write_audit(conn, result: LoadResult, contract: Contract, path: Path,

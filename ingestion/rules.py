@@ -29,7 +29,6 @@ from ingestion.normalise.vocab import code_of, map_vocab
 from ingestion.reader import EMPTY, ERROR, TEXT, FileRejected, ReadResult, SheetData
 
 PMM_LAUNCH = dt.date(2022, 2, 11)
-NOT_INVALID = ("duplicate_row",)  # reasons that do not count towards too_many_invalid_rows
 
 
 @dataclass
@@ -42,6 +41,7 @@ class Batch:
     sheets_skipped: list[str]
     rows_skipped: int
     headers: dict[str, list[str]] = field(default_factory=dict)  # sheet ("" for csv) -> columns
+    rows_as_read: int = 0  # data rows the reader handed over: the reconciliation's left side
 
     @property
     def rows_read(self) -> int:
@@ -49,12 +49,6 @@ class Batch:
 
     def invalid_mask(self) -> pl.Series:
         return self.rows["_reasons"].list.len() > 0
-
-    def invalid_share(self) -> float:
-        if self.rows.height == 0:
-            return 0.0
-        counted = self.rows["_reasons"].list.set_difference(pl.lit(list(NOT_INVALID)))
-        return float((counted.list.len() > 0).sum()) / self.rows.height
 
     def reason_counts(self, mask: pl.Series | None = None) -> dict[str, int]:
         reasons = self.rows["_reasons"] if mask is None else self.rows.filter(mask)["_reasons"]
@@ -91,6 +85,7 @@ def apply_contract(read: ReadResult, contract: Contract, ctx: Context) -> Batch:
         sheets_skipped=list(read.skipped_sheets),
         rows_skipped=read.rows_skipped,
         headers={s.name or "": s.file_headers for s in read.sheets},
+        rows_as_read=read.rows_read,
     )
 
 
@@ -348,6 +343,13 @@ def _key_parts(rows: pl.DataFrame, contract: Contract) -> tuple[list[pl.Expr], p
             parts.append(pl.col(part).cast(pl.String).fill_null(""))
             formed = formed & usable(part)
     return parts, formed
+
+
+def business_key(rows: pl.DataFrame, contract: Contract) -> pl.Series:
+    """Each row's business key as one string, null where it cannot be formed (SPEC 4)."""
+    parts, formed = _key_parts(rows, contract)
+    key = pl.concat_str(parts, separator="\x1e")
+    return rows.select(pl.when(formed).then(key).alias("_business_key"))["_business_key"]
 
 
 def _duplicates(rows: pl.DataFrame, contract: Contract) -> list[tuple[str, pl.Expr]]:

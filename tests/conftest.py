@@ -42,7 +42,7 @@ def db(lumbung_home):
 
     with warehouse.connect() as conn:
         tables = [f"raw.{s}" for s in SOURCES] + [f"quarantine.{s}" for s in SOURCES]
-        conn.execute(f"truncate {', '.join(tables)}, audit.loads")
+        conn.execute(f"truncate {', '.join(tables)}, audit.validation_results, audit.loads")
         conn.commit()
         yield conn
         conn.rollback()

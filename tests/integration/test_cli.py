@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from ingestion import samples
 from tests.helpers import json_lines, run_cli
@@ -19,7 +20,9 @@ def test_json_line_has_exactly_the_spec_keys(db, tmp_path):
     code, out, _ = run_cli("ingest", "alumni_surveys", path, "--json")
     (line,) = json_lines(out)
     assert code == 0 and set(line) == JSON_KEYS
-    assert line["validation"] is None and line["sheets"] == {"read": [], "skipped": []}
+    assert line["sheets"] == {"read": [], "skipped": []}
+    assert line["validation"]["success"] is True
+    assert Path(line["validation"]["report"]).is_file()
 
 
 def test_unknown_source_is_a_usage_error(lumbung_home, tmp_path):

@@ -149,7 +149,6 @@ def test_duplicates_within_a_file(tmp_path):
     reasons = batch.rows["_reasons"].to_list()
     assert reasons == [[], ["conflicting_duplicate"], [], [], ["duplicate_row"],
                        ["conflicting_duplicate"]]
-    assert batch.invalid_share() == pytest.approx(2 / 6)
 
 
 def test_required_values_defaults_and_multiple_reasons(tmp_path):
