@@ -1,7 +1,8 @@
 """Ingest timing on a generated 100,000-row PMM workbook (the foundation's figure).
 
 Prints the median and spread of three `lumbung ingest` runs (a fresh process each time, end
-to end: read, normalise, load, audit) beside three runs of the reader alone on the same file.
+to end: read, normalise, validate, load, audit) beside three runs of the reader alone on the
+same file, and the Great Expectations checkpoint's own time within each ingest.
 The full benchmark of SPEC 9 (1,000,000 rows, baseline, floor, ratios) builds on this.
 Usage: python bench/ingest_timing.py [ROWS]
 """
@@ -65,6 +66,7 @@ def main() -> None:
     reader = timed(lambda: read_file(path, contract, optional_required=["snapshot_date"]))
 
     results = []
+    validation: list[float] = []
 
     def ingest() -> None:
         with warehouse.connect() as conn:
@@ -75,6 +77,9 @@ def main() -> None:
             [sys.executable, "-m", "ingestion.cli", "ingest", "pmm_progress", str(path),
              "--json"], capture_output=True, text=True, check=True)
         results.append(json.loads(done.stdout))
+        with warehouse.connect() as conn:
+            validation.append(conn.execute(
+                "select elapsed_s from audit.validation_results").fetchone()[0])
 
     ingest_times = timed(ingest)
     warehouse.down()
@@ -83,6 +88,7 @@ def main() -> None:
           f"quarantined {last['rows_quarantined']:,}")
     print(describe("reader alone", reader))
     print(describe("lumbung ingest (process)", ingest_times))
+    print(describe("  of which GX validation", validation))
     print(f"ingest / reader = {statistics.median(ingest_times) / statistics.median(reader):.2f}")
 
 
