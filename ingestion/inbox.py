@@ -15,8 +15,6 @@ from ingestion.loader import LoadResult
 from ingestion.reader import SPREADSHEET_FORMATS
 from ingestion.reasons import reasons, text_en, text_id
 
-DONE_FOLDERS = ("loaded", "rejected")
-
 
 def new_files(inbox: Path, source: str) -> list[Path]:
     """Spreadsheets waiting in inbox/<source>/, oldest name first."""

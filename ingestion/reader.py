@@ -28,7 +28,6 @@ from ingestion.normalise.text import fold
 
 # Cell kinds, stored per cell beside its text (UInt8).
 EMPTY, TEXT, NUMBER, DATE, DATETIME, BOOL, ERROR = range(7)
-KIND_NAMES = ("empty", "text", "number", "date", "datetime", "bool", "error")
 _KIND_OF_TYPE = {
     str: TEXT, float: NUMBER, int: NUMBER, bool: BOOL, dt.date: DATE, dt.datetime: DATETIME,
     dt.time: TEXT, dt.timedelta: TEXT, type(None): EMPTY,

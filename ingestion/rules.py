@@ -461,19 +461,21 @@ def _json_strings(values: pl.Series) -> pl.Series:
     )["s"]
 
 
+_POLARS_TYPES = {"text": pl.String, "integer": pl.Int64, "double precision": pl.Float64,
+                 "date": pl.Date}
+
+
 def _complete(frame: pl.DataFrame, contract: Contract) -> pl.DataFrame:
     """Every raw column present with its type, in contract order, then the batch columns."""
-    types = {"text": pl.String, "integer": pl.Int64, "double precision": pl.Float64,
-             "date": pl.Date}
     pseudonyms = {c.pseudonym for c in contract.columns.values() if c.pseudonym}
     cols = []
     for name, pg_type in contract.raw_columns():
         if name in pseudonyms:  # the loader adds the keys: the secret stays out of rules
             continue
         if name in frame.columns:
-            cols.append(pl.col(name).cast(types[pg_type]))
+            cols.append(pl.col(name).cast(_POLARS_TYPES[pg_type]))
         else:
-            cols.append(pl.lit(None, types[pg_type]).alias(name))
+            cols.append(pl.lit(None, _POLARS_TYPES[pg_type]).alias(name))
     batch_cols = ["_sheet", "_row_number", "_extra", "_cells", "_reason_list",
                   "_reason_columns", "_repaired_ids"]
     given = [pl.col(f"_given__{c}") for c in contract.columns]
@@ -481,10 +483,8 @@ def _complete(frame: pl.DataFrame, contract: Contract) -> pl.DataFrame:
 
 
 def _empty_frame(contract: Contract) -> pl.DataFrame:
-    types = {"text": pl.String, "integer": pl.Int64, "double precision": pl.Float64,
-             "date": pl.Date}
     pseudonyms = {c.pseudonym for c in contract.columns.values() if c.pseudonym}
-    schema = {n: types[t] for n, t in contract.raw_columns() if n not in pseudonyms}
+    schema = {n: _POLARS_TYPES[t] for n, t in contract.raw_columns() if n not in pseudonyms}
     schema.update({"_sheet": pl.String, "_row_number": pl.Int64, "_extra": pl.String,
                    "_cells": pl.String, "_reason_list": pl.List(pl.String),
                    "_reason_columns": pl.List(pl.String), "_repaired_ids": pl.Int64})
