@@ -336,6 +336,7 @@ def init(cfg: Settings | None = None, *, start: bool = False) -> list[str]:
                 applied.append(name)
             for contract in all_contracts():
                 applied += ensure_contract_tables(conn, contract)
+            applied += load_reference(conn)
             _set_passwords(conn)
             conn.commit()
         finally:
@@ -406,6 +407,33 @@ def ensure_contract_tables(conn: psycopg.Connection, contract: Contract) -> list
         (contract.source, contract.version, json.dumps(_contract_json(contract))),
     )
     return [f"contract {contract.source} {contract.version}"]
+
+
+def load_reference(conn: psycopg.Connection) -> list[str]:
+    """The Kemendagri codes shipped in the package -> raw.ref_provinces / raw.ref_regencies,
+    reloaded (in this transaction) only when the files changed."""
+    import hashlib
+
+    from ingestion.normalise.regions import REFERENCE_DIR
+
+    files = {"ref_provinces": REFERENCE_DIR / "provinces.csv",
+             "ref_regencies": REFERENCE_DIR / "regencies.csv"}
+    digest = hashlib.sha256(b"".join(f.read_bytes() for f in files.values())).hexdigest()
+    row = conn.execute("select sha256 from audit.reference_versions where name = 'regions'")
+    if (row.fetchone() or [None])[0] == digest:
+        return []
+    conn.execute("truncate raw.ref_regencies, raw.ref_provinces")
+    for table, path in files.items():
+        with path.open(encoding="utf-8") as fh:
+            header = fh.readline().strip()
+            with conn.cursor().copy(f"copy raw.{table} ({header}) from stdin with (format csv)"
+                                    ) as copy:
+                copy.write(fh.read())
+    conn.execute(
+        "insert into audit.reference_versions (name, sha256) values ('regions', %s) "
+        "on conflict (name) do update set sha256 = excluded.sha256, loaded_at = now()",
+        (digest,))
+    return ["reference regions"]
 
 
 def _contract_json(contract: Contract) -> dict:

@@ -1,0 +1,109 @@
+"""`lumbung transform`: the dbt project built through dbt's Python entry point (`dbtRunner`),
+then the mart validations (SPEC 5, 7).
+
+dbt connects with the warehouse URL split into LUMBUNG_DB_* environment variables (read by the
+committed `dbt_project/profiles.yml`), works as `lumbung_transformer`, and keeps its target and
+logs under LUMBUNG_HOME, never in the repository. The pseudonym key never reaches dbt.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from ingestion import warehouse
+from ingestion.errors import LumbungError, UsageError, WarehouseUnavailable
+from ingestion.settings import Settings, settings
+
+DBT_PROJECT = Path(__file__).resolve().parent.parent / "dbt_project"
+
+
+@dataclass
+class TransformResult:
+    status: str                                  # success | failed
+    models: dict[str, str] = field(default_factory=dict)
+    tests: dict[str, int] = field(default_factory=lambda: {
+        "pass": 0, "fail": 0, "warn": 0, "error": 0})
+    validation: dict | None = None
+    elapsed_s: float = 0.0
+    failures: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return {"status": self.status, "models": self.models, "tests": self.tests,
+                "validation": self.validation, "elapsed_s": round(self.elapsed_s, 2)}
+
+
+def dbt_environment(cfg: Settings) -> dict[str, str]:
+    """LUMBUNG_DB_* for the profile, from the warehouse URL (the embedded one or configured)."""
+    parts = urlsplit(warehouse.url(cfg))
+    return {
+        "LUMBUNG_DB_HOST": parts.hostname or "127.0.0.1",
+        "LUMBUNG_DB_PORT": str(parts.port or 5432),
+        "LUMBUNG_DB_USER": unquote(parts.username or ""),
+        "LUMBUNG_DB_PASSWORD": unquote(parts.password or ""),
+        "LUMBUNG_DB_NAME": parts.path.lstrip("/") or "lumbung",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DO_NOT_TRACK": "1",
+    }
+
+
+def dbt_paths(cfg: Settings) -> list[str]:
+    folder = cfg.home / "dbt"
+    return ["--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
+            "--target-path", str(folder / "target"), "--log-path", str(folder / "logs")]
+
+
+def run_dbt(command: list[str], cfg: Settings | None = None):
+    """Invoke dbt in-process; returns dbt's result object."""
+    from dbt.cli.main import dbtRunner
+
+    cfg = cfg or settings()
+    os.environ.update(dbt_environment(cfg))
+    args = [*command, *dbt_paths(cfg), "--log-level", "none", "--log-level-file", "info"]
+    return dbtRunner().invoke(args)
+
+
+def transform(cfg: Settings | None = None, *, full_refresh: bool = False,
+              validate: bool = True) -> TransformResult:
+    cfg = cfg or settings()
+    started = time.perf_counter()
+    warehouse.connect(cfg).close()  # start on demand; unreachable -> exit 3 before dbt runs
+    command = ["build"] + (["--full-refresh"] if full_refresh else [])
+    outcome = run_dbt(command, cfg)
+    result = TransformResult(status="success" if outcome.success else "failed")
+    if outcome.exception is not None and outcome.result is None:
+        raise _dbt_error(outcome.exception)
+    for node_result in getattr(outcome.result, "results", []) or []:
+        node = node_result.node
+        status = str(node_result.status)
+        if node.resource_type in ("model", "snapshot", "seed"):
+            result.models[node.name] = status
+        elif node.resource_type in ("test", "unit_test"):
+            key = {"success": "pass"}.get(status, status)
+            if key in result.tests:
+                result.tests[key] += 1
+            else:
+                result.tests["error"] += 1
+        if status in ("error", "fail"):
+            message = (node_result.message or "").strip().splitlines()
+            result.failures.append(f"{node.name}: {message[0] if message else status}")
+    if validate and outcome.success:
+        from ingestion.marts_check import validate_marts
+
+        validation = validate_marts(cfg)
+        result.validation = validation.as_json()
+        if not validation.success:
+            result.status = "failed"
+    result.elapsed_s = time.perf_counter() - started
+    return result
+
+
+def _dbt_error(exc: BaseException) -> LumbungError:
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else type(exc).__name__
+    if "connection" in first.lower() or "could not connect" in first.lower():
+        return WarehouseUnavailable(f"dbt could not reach the warehouse: {first}")
+    return UsageError(f"dbt could not run the project: {first[:300]}")
