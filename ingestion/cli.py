@@ -42,6 +42,19 @@ def build_parser() -> argparse.ArgumentParser:
                         help="this file supersedes that load whole")
     ingest.add_argument("--json", action="store_true", help="one JSON object per file")
 
+    void = commands.add_parser("void", help="withdraw a load: its rows stop counting downstream")
+    void.add_argument("load_id", type=int, metavar="LOAD_ID")
+    void.add_argument("--why", required=True, metavar="TEXT", help="recorded in audit.loads")
+
+    build = commands.add_parser("transform", help="dbt build of the marts, then their validation")
+    build.add_argument("--full-refresh", action="store_true", help="rebuild incremental models")
+    build.add_argument("--json", action="store_true")
+
+    trace = commands.add_parser("trace", help="the spreadsheet rows behind a mart figure")
+    trace.add_argument("mart")
+    trace.add_argument("--where", action="append", default=[], metavar="COL=VALUE")
+    trace.add_argument("--json", action="store_true")
+
     fix = commands.add_parser("corrections",
                               help="a workbook of a load's quarantined rows, to send back")
     fix.add_argument("--load-id", type=int, help="default: the latest load with such rows")
@@ -122,6 +135,52 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     results = ingest_paths(args.source, files, as_of=args.as_of, replaces=args.replaces,
                            on_result=lambda r: _print_result(r, args.json))
     return OK if all(r.status != "rejected" for r in results) else CHECKS_FAILED
+
+
+def cmd_void(args: argparse.Namespace) -> int:
+    from ingestion.loader import void_load
+
+    source, file_name, rows = void_load(args.load_id, args.why)
+    print(f"Voided load {args.load_id} ({source}, {file_name}): its {rows} rows no longer count "
+          "downstream once `lumbung transform` runs.")
+    return OK
+
+
+def cmd_transform(args: argparse.Namespace) -> int:
+    from ingestion.transform import transform
+
+    result = transform(full_refresh=args.full_refresh)
+    if args.json:
+        print(json.dumps(result.as_json(), ensure_ascii=False))
+    else:
+        built = sum(1 for s in result.models.values() if s == "success")
+        t = result.tests
+        print(f"{result.status}: {built} of {len(result.models)} models built; tests "
+              f"{t['pass']} passed, {t['fail']} failed, {t['warn']} warned, {t['error']} errored "
+              f"({result.elapsed_s:.1f} s).")
+        if result.validation:
+            verdict = "passed" if result.validation["success"] else "FAILED"
+            print(f"Mart validations {verdict}: {result.validation['report']}")
+        for failure in result.failures:
+            print(f"  {failure}")
+    return OK if result.status == "success" else CHECKS_FAILED
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    from ingestion.trace import parse_where, trace
+
+    rows = trace(args.mart, parse_where(args.where))
+    if args.json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+        return OK
+    header = ("source", "load_id", "source_file", "sheet", "row_number")
+    table = [header] + [tuple("" if r[k] is None else str(r[k]) for k in header) for r in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    for line in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+    print(f"({len(rows)} spreadsheet rows)")
+    return OK
 
 
 def cmd_corrections(args: argparse.Namespace) -> int:
@@ -206,7 +265,8 @@ def _summary(results) -> str:
             "Quarantined rows and their reasons are in the quarantine schema.")
 
 
-COMMANDS = {"warehouse": cmd_warehouse, "ingest": cmd_ingest, "corrections": cmd_corrections,
+COMMANDS = {"warehouse": cmd_warehouse, "ingest": cmd_ingest, "void": cmd_void,
+            "transform": cmd_transform, "trace": cmd_trace, "corrections": cmd_corrections,
             "demo": cmd_demo}
 
 

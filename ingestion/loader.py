@@ -348,3 +348,28 @@ def _write_audit(conn, result: LoadResult, contract: Contract, path: Path,
     if replaces is not None and result.status == "loaded":
         conn.execute("update audit.loads set replaced_by = %s where load_id = %s",
                      (result.load_id, replaces))
+
+
+def void_load(load_id: int, why: str, cfg: Settings | None = None) -> tuple[str, str, int]:
+    """Withdraw a load (SPEC 4): its rows stop counting downstream; nothing is deleted and no
+    file moves. Returns (source, file name, rows withdrawn)."""
+    cfg = cfg or settings()
+    if not why.strip():
+        raise UsageError("Say why the load is voided: --why TEXT.")
+    with warehouse.connect(cfg) as conn:
+        row = conn.execute(
+            "select source, file_name, status, voided_at, replaced_by, rows_loaded "
+            "from audit.loads where load_id = %s for update", (load_id,)).fetchone()
+        if row is None:
+            raise UsageError(f"There is no load {load_id}.")
+        source, file_name, status, voided_at, replaced_by, rows = row
+        if status != "loaded":
+            raise UsageError(f"Load {load_id} was {status}: it has no rows to void.")
+        if voided_at is not None:
+            raise UsageError(f"Load {load_id} was already voided on {voided_at:%Y-%m-%d %H:%M}.")
+        if replaced_by is not None:
+            raise UsageError(f"Load {load_id} was already replaced by load {replaced_by}.")
+        conn.execute(
+            "update audit.loads set voided_at = now(), voided_by = %s, void_reason = %s "
+            "where load_id = %s", (cfg.user, why.strip(), load_id))
+    return source, file_name, rows

@@ -213,8 +213,9 @@ def _expectation(gx, index: int, spec: ExpectationSpec, mostly: float | None):
     return getattr(gx.expectations, spec.type)(**kwargs)
 
 
-def outcomes(suite_result, specs: list[ExpectationSpec]) -> list[ExpectationOutcome]:
-    """GX's results as plain data, in spec order."""
+def outcomes(suite_result, specs: list[ExpectationSpec],
+             index_columns: list[str] = INDEX_COLUMNS) -> list[ExpectationOutcome]:
+    """GX's results as plain data, in spec order; unexpected rows by INDEX_COLUMNS."""
     by_spec = {int(r.expectation_config.meta["spec"]): r for r in suite_result.results}
     if sorted(by_spec) != list(range(len(specs))):
         raise LumbungError(f"Great Expectations returned {len(by_spec)} results for "
@@ -229,7 +230,7 @@ def outcomes(suite_result, specs: list[ExpectationSpec]) -> list[ExpectationOutc
             success=bool(result.success), decides=spec.decides,
             unexpected_count=detail.get("unexpected_count"),
             observed_value=_plain(detail.get("observed_value")),
-            unexpected_rows=[{k: _plain(v) for k, v in r.items() if k in INDEX_COLUMNS}
+            unexpected_rows=[{k: _plain(v) for k, v in r.items() if k in index_columns}
                              for r in rows],
         ))
     return out

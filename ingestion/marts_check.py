@@ -1,0 +1,158 @@
+"""Great Expectations on the marts after each dbt build (SPEC 5; issue 6).
+
+Suites are plain data (ExpectationSpec), run through the same GX context as the loads, and
+stored in `audit.validation_results` (kind `marts`):
+- each analytic mart: at least one row, its grain unique, its rates within 0..1;
+- PMM ranks: 1..n without gaps within each (province, snapshot);
+- personal data: no column of any `marts` table or view is named like personal data, and no
+  text value looks like a NUPTK/NIK (16 digits), a NISN (10 digits) or an email.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from ingestion import validate, warehouse
+from ingestion.settings import Settings, settings
+from ingestion.suites import ExpectationSpec
+
+ANALYTIC_MARTS = {
+    "pmm_regency_ranking": (["snapshot_date", "regency_code"], ["completion_rate",
+                                                               "avg_module_progress"]),
+    "cohort_completion": (["programme", "cohort", "province_code", "regency_code", "role"],
+                          ["completion_rate"]),
+    "training_coverage": (["regency_code", "month", "event_type", "mode"], []),
+    "alumni_outcomes": (["npsn", "graduation_year", "competency_key"],
+                        ["bmw_rate", "aligned_rate"]),
+    "teacher_journey": (["teacher_key"], []),
+}
+PII_COLUMN_NAMES = (r"(?:^|_)(?:nik|nuptk|nisn|email|e_mail)(?:$|_)"
+                    r"|(?:participant|teacher|alumni)_name")
+PII_VALUES = r"^\s*[0-9]{16}\s*$|^\s*[0-9]{10}\s*$|[^@\s]+@[^@\s]+\.[a-z]{2,}"
+ROW = "_row"
+
+
+@dataclass
+class MartsValidation:
+    success: bool
+    report: str | None
+    suites: list[dict] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return {"success": self.success, "report": self.report}
+
+
+def _frame(conn, query: str, params: tuple = ()) -> pl.DataFrame:
+    cur = conn.execute(query, params)
+    names = [d.name for d in cur.description]
+    rows = cur.fetchall()
+    frame = pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+    return frame.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64))
+
+
+def _mart_specs(grain: list[str], rates: list[str]) -> list[ExpectationSpec]:
+    specs = [ExpectationSpec("ExpectTableRowCountToBeBetween", {"min_value": 1},
+                             notes="a mart with no row answers nothing"),
+             ExpectationSpec("ExpectCompoundColumnsToBeUnique", {"column_list": grain},
+                             notes="one row per grain") if len(grain) > 1 else
+             ExpectationSpec("ExpectColumnValuesToBeUnique", {"column": grain[0]},
+                             notes="one row per grain")]
+    specs += [ExpectationSpec("ExpectColumnValuesToBeBetween",
+                              {"column": rate, "min_value": 0, "max_value": 1},
+                              notes="a rate is a share") for rate in rates]
+    return specs
+
+
+def _rank_specs() -> list[ExpectationSpec]:
+    return [
+        ExpectationSpec("ExpectColumnValuesToBeInSet", {"column": "min_rank", "value_set": [1]}),
+        ExpectationSpec("ExpectColumnPairValuesToBeEqual",
+                        {"column_A": "regencies", "column_B": "max_rank"},
+                        notes="ranks run 1..n"),
+        ExpectationSpec("ExpectColumnPairValuesToBeEqual",
+                        {"column_A": "regencies", "column_B": "distinct_ranks"},
+                        notes="no rank twice, no gap"),
+    ]
+
+
+def _pii_specs() -> list[ExpectationSpec]:
+    return [
+        ExpectationSpec("ExpectColumnValuesToNotMatchRegex",
+                        {"column": "column_name", "regex": PII_COLUMN_NAMES},
+                        notes="no column named like personal data"),
+        ExpectationSpec("ExpectColumnValuesToBeBetween",
+                        {"column": "values_like_pii", "min_value": 0, "max_value": 0},
+                        notes="no value like a NUPTK, NIK, NISN or email"),
+    ]
+
+
+def pii_scan(conn) -> pl.DataFrame:
+    """Every column of every marts relation, with how many of its values look personal."""
+    columns = conn.execute(
+        "select table_name, column_name, data_type from information_schema.columns "
+        "where table_schema = 'marts' order by table_name, ordinal_position").fetchall()
+    from psycopg import sql
+
+    rows = []
+    for table, column, data_type in columns:
+        count = 0
+        if data_type in ("text", "character varying"):
+            count = conn.execute(sql.SQL("select count(*) from {} where {} ~* %s").format(
+                sql.Identifier("marts", table), sql.Identifier(column)),
+                (PII_VALUES,)).fetchone()[0]
+        rows.append((table, column, data_type, count))
+    frame = pl.DataFrame(rows, schema=["table_name", "column_name", "data_type",
+                                       "values_like_pii"], orient="row")
+    return frame.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64))
+
+
+def validate_marts(cfg: Settings | None = None, run_name: str | None = None) -> MartsValidation:
+    cfg = cfg or settings()
+    run_name = run_name or f"marts-{time.strftime('%Y%m%dT%H%M%S')}"
+    checks: list[tuple[str, list[ExpectationSpec], pl.DataFrame]] = []
+    with warehouse.connect(cfg) as conn:
+        for mart, (grain, rates) in ANALYTIC_MARTS.items():
+            checks.append((mart, _mart_specs(grain, rates),
+                           _frame(conn, f"select * from marts.{mart}")))
+        checks.append(("pmm_rank_groups", _rank_specs(), _frame(conn, """
+            select province_code, snapshot_date, count(*) as regencies,
+                   max(rank_in_province) as max_rank, min(rank_in_province) as min_rank,
+                   count(distinct rank_in_province) as distinct_ranks
+            from marts.pmm_regency_ranking group by province_code, snapshot_date""")))
+        checks.append(("personal_data", _pii_specs(), pii_scan(conn)))
+        results = []
+        for name, specs, frame in checks:
+            suite_result, page, elapsed = validate.run_suite(
+                cfg.home, f"marts_{name}", specs, f"marts_{name}", frame, run_name, [ROW])
+            outcomes = validate.outcomes(suite_result, specs, [ROW])
+            stored = {"suite_name": f"marts_{name}", "success": bool(suite_result.success),
+                      "statistics": validate._plain(dict(suite_result.statistics)),
+                      "expectations": [_summary(o) for o in outcomes], "report": page,
+                      "elapsed_s": elapsed}
+            results.append(stored)
+            conn.execute(
+                "insert into audit.validation_results (kind, suite_name, success, statistics, "
+                "expectations, data_docs_path, elapsed_s) values ('marts', %s, %s, %s, %s, %s, "
+                "%s)",
+                (stored["suite_name"], stored["success"], json.dumps(stored["statistics"]),
+                 json.dumps(stored["expectations"], default=str), page, elapsed))
+        conn.commit()
+    index = cfg.home / "gx" / "data_docs" / "index.html"
+    return MartsValidation(success=all(r["success"] for r in results),
+                           report=str(index) if index.exists() else None, suites=results)
+
+
+def _summary(outcome: validate.ExpectationOutcome) -> dict:
+    return {"type": outcome.type, "kwargs": outcome.kwargs, "success": outcome.success,
+            "unexpected_count": outcome.unexpected_count,
+            "observed_value": outcome.observed_value,
+            "unexpected_rows": outcome.unexpected_rows[:20]}
+
+
+def report_path(cfg: Settings | None = None) -> Path:
+    return (cfg or settings()).home / "gx" / "data_docs" / "index.html"
