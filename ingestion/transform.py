@@ -9,6 +9,7 @@ logs under LUMBUNG_HOME, never in the repository. The pseudonym key never reache
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from ingestion.errors import LumbungError, UsageError, WarehouseUnavailable
 from ingestion.settings import Settings, settings
 
 DBT_PROJECT = Path(__file__).resolve().parent.parent / "dbt_project"
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 @dataclass
@@ -26,7 +28,7 @@ class TransformResult:
     status: str                                  # success | failed
     models: dict[str, str] = field(default_factory=dict)
     tests: dict[str, int] = field(default_factory=lambda: {
-        "pass": 0, "fail": 0, "warn": 0, "error": 0})
+        "pass": 0, "fail": 0, "warn": 0, "error": 0, "skipped": 0})
     validation: dict | None = None
     elapsed_s: float = 0.0
     failures: list[str] = field(default_factory=list)
@@ -88,7 +90,7 @@ def transform(cfg: Settings | None = None, *, full_refresh: bool = False,
             else:
                 result.tests["error"] += 1
         if status in ("error", "fail"):
-            message = (node_result.message or "").strip().splitlines()
+            message = _ANSI.sub("", node_result.message or "").strip().splitlines()
             result.failures.append(f"{node.name}: {message[0] if message else status}")
     if validate and outcome.success:
         from ingestion.marts_check import validate_marts
