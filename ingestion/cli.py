@@ -209,11 +209,24 @@ def cmd_corrections(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from ingestion.runner import demo
+    from ingestion.transform import mart_row_counts, transform
 
     results = demo(on_result=lambda r: _print_result(r, args.json))
-    if not args.json:
+    built = transform()
+    if args.json:
+        print(json.dumps(built.as_json(), ensure_ascii=False))
+    else:
         print(_summary(results))
-    return OK if all(r.status != "rejected" for r in results) else CHECKS_FAILED
+        t = built.tests
+        print(f"Marts {built.status}: {len(built.models)} models, {t['pass']} dbt tests passed, "
+              f"{t['fail'] + t['error']} failed; mart validations "
+              f"{'passed' if (built.validation or {}).get('success') else 'FAILED'}.")
+        for mart, count in mart_row_counts().items():
+            print(f"  marts.{mart:<22} {count:>6} rows")
+        print("Data Docs: " + str((built.validation or {}).get("report")))
+        print("Try: lumbung trace pmm_regency_ranking --where regency_code=1673")
+    ok = all(r.status != "rejected" for r in results) and built.status == "success"
+    return OK if ok else CHECKS_FAILED
 
 
 def expand_paths(paths: list[Path]) -> list[Path]:

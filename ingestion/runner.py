@@ -51,7 +51,8 @@ def ingest_inbox(
 
 
 def demo(on_result: Callable[[LoadResult], None] | None = None) -> list[LoadResult]:
-    """Copy the sample files into the inbox, start the warehouse and load them.
+    """Copy the sample files into the inbox, start the warehouse and load them (the CLI then
+    builds the marts).
 
     The samples are generated once per LUMBUNG_HOME (under `samples/`) and copied, so a second
     demo offers the same bytes again and shows them as duplicates.

@@ -109,3 +109,13 @@ def _dbt_error(exc: BaseException) -> LumbungError:
     if "connection" in first.lower() or "could not connect" in first.lower():
         return WarehouseUnavailable(f"dbt could not reach the warehouse: {first}")
     return UsageError(f"dbt could not run the project: {first[:300]}")
+
+
+ANALYTIC_MARTS = ("pmm_regency_ranking", "cohort_completion", "training_coverage",
+                  "alumni_outcomes", "teacher_journey")
+
+
+def mart_row_counts(cfg: Settings | None = None) -> dict[str, int]:
+    with warehouse.connect(cfg or settings()) as conn:
+        return {mart: conn.execute(f"select count(*) from marts.{mart}").fetchone()[0]
+                for mart in ANALYTIC_MARTS}

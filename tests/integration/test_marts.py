@@ -318,6 +318,27 @@ def test_dbt_docs_generate(built):
     assert "model.lumbung.pmm_regency_ranking" in catalog.nodes
 
 
+def test_mart_validations_are_stored_and_can_fail(built):
+    from ingestion.marts_check import validate_marts
+
+    stored = rows("select suite_name, success from audit.validation_results "
+                  "where kind = 'marts' order by suite_name")
+    assert ("marts_pmm_rank_groups", True) in stored and ("marts_personal_data", True) in stored
+    with warehouse.connect() as conn:   # a rate above 1 and a NUPTK where a mart must not have one
+        conn.execute("insert into marts.cohort_completion values ('guru_penggerak', 1, '36', "
+                     "'3604', %s, 1, 1, 0, 0, 0, 1.5)", (NUPTK["T1"],))
+    try:
+        result = validate_marts()
+    finally:
+        with warehouse.connect() as conn:
+            conn.execute("delete from marts.cohort_completion where cohort = 1")
+    assert result.success is False
+    failed = {(s["suite_name"], e["type"]) for s in result.suites
+              for e in s["expectations"] if not e["success"]}
+    assert failed == {("marts_cohort_completion", "ExpectColumnValuesToBeBetween"),
+                      ("marts_personal_data", "ExpectColumnValuesToBeBetween")}
+
+
 def test_void_and_replace_change_the_marts_as_spec_4_says(built, lumbung_home):
     """Runs last in this module: it changes the loads the other tests read."""
     # void the corrected re-issue: T2 is active again, so the Kab. Serang CGP group has one
