@@ -309,13 +309,26 @@ def test_trace_returns_the_rows_whose_teachers_were_counted(built):
     assert "pgp9.xlsx " not in out   # the first issue's rows were all superseded
 
 
-def test_dbt_docs_generate(built):
+def test_dbt_docs_generate_and_every_column_is_documented(built, lumbung_home):
+    import json
+
     from ingestion.transform import run_dbt
 
     result = run_dbt(["docs", "generate"])
     assert result.success
     catalog = result.result
+    target = lumbung_home / "dbt" / "target"
+    manifest = json.loads((target / "manifest.json").read_text())
+    undocumented = []
+    for unique_id, node in catalog.nodes.items():
+        documented = manifest["nodes"][unique_id]["columns"]
+        for column in node.columns:
+            if not documented.get(column, {}).get("description"):
+                undocumented.append(f"{unique_id}.{column}")
     assert "model.lumbung.pmm_regency_ranking" in catalog.nodes
+    assert len(catalog.nodes) > 30 and undocumented == []
+    log = (lumbung_home / "dbt" / "logs" / "dbt.log").read_text()
+    assert "[warn" not in log.lower()          # no warnings from any build of this session
 
 
 def test_mart_validations_are_stored_and_can_fail(built):
