@@ -331,6 +331,28 @@ def test_dbt_docs_generate_and_every_column_is_documented(built, lumbung_home):
     assert "[warn" not in log.lower()          # no warnings from any build of this session
 
 
+def test_incremental_pmm_matches_a_full_refresh(built):
+    """A new snapshot, then a voided one: the incremental fact equals a full rebuild."""
+    fact = ("select snapshot_date, teacher_key, topic_code, modules_completed, _load_id "
+            "from marts.fct_pmm_progress order by 1, 2, 3")
+    may = samples.write_table(built["folder"] / "pmm_may.xlsx", {
+        "PMM": pmm_file("31 Mei 2023", [r for r in MARCH if r[0] != "T6"])})
+    assert json_lines(run_cli("ingest", "pmm_progress", may, "--json")[1])[0]["status"] == \
+        "loaded"
+    assert run_cli("transform")[0] == 0
+    assert rows("select count(distinct snapshot_date) from marts.fct_pmm_progress") == [(3,)]
+    assert run_cli("void", built["loads"]["pmm_mar.xlsx"], "--why", "salah kirim")[0] == 0
+    assert run_cli("transform")[0] == 0
+    incremental = rows(fact)
+    assert D(2023, 3, 31) not in {r[0] for r in incremental}
+    # May now compares with January, the latest earlier snapshot that still counts
+    assert rows("select regency_code, previous_rank from marts.pmm_regency_ranking "
+                "where snapshot_date = '2023-05-31' order by regency_code") == [
+        ("3604", 2), ("3672", 3), ("3673", 1)]
+    assert run_cli("transform", "--full-refresh")[0] == 0
+    assert rows(fact) == incremental
+
+
 def test_mart_validations_are_stored_and_can_fail(built):
     from ingestion.marts_check import validate_marts
 
