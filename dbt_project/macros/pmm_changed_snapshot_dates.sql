@@ -9,10 +9,8 @@
         select distinct snapshot_date, _load_id from {{ this_relation }}
     ) as built
     full outer join (
-        select distinct rows.snapshot_date, rows._load_id
-        from {{ ref('stg_pmm_progress') }} as rows
-        inner join {{ ref('stg_loads') }} as loads
-            on loads.load_id = rows._load_id and loads.is_counting
+        select distinct snapshot_date, _load_id
+        from ({{ counting_rows('stg_pmm_progress') }}) as counting_rows
     ) as counting
         on counting.snapshot_date = built.snapshot_date
         and counting._load_id = built._load_id

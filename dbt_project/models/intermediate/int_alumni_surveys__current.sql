@@ -1,14 +1,8 @@
 -- One survey per graduate (SPEC 3.4): among counting loads, the latest survey_date wins, and
 -- on equal dates the latest load.
-with rows as (
+with counting_rows as (
 
-    select * from {{ ref('stg_alumni_surveys') }}
-
-),
-
-loads as (
-
-    select load_id from {{ ref('stg_loads') }} where is_counting
+    {{ counting_rows('stg_alumni_surveys') }}
 
 ),
 
@@ -18,8 +12,7 @@ counting as (
         rows.*,
         {{ school_key('rows.npsn', 'rows.school_name', 'rows.regency_code') }} as school_key,
         {{ fold('rows.competency') }} as competency_key
-    from rows
-    inner join loads on loads.load_id = rows._load_id
+    from counting_rows as rows
 
 ),
 

@@ -1,14 +1,8 @@
 -- Rows that count (SPEC 4 and 6): from loads that were not voided or replaced, and for each
 -- business key (programme, cohort, nuptk or name and npsn, role) the latest such load.
-with rows as (
+with counting_rows as (
 
-    select * from {{ ref('stg_cohorts') }}
-
-),
-
-loads as (
-
-    select load_id from {{ ref('stg_loads') }} where is_counting
+    {{ counting_rows('stg_cohorts') }}
 
 ),
 
@@ -19,8 +13,7 @@ counting as (
         coalesce(rows.nuptk, rows.participant_name || '|' || coalesce(rows.npsn, ''))
             as participant_identity,
         {{ school_key('rows.npsn', 'rows.school_name', 'rows.regency_code') }} as school_key
-    from rows
-    inner join loads on loads.load_id = rows._load_id
+    from counting_rows as rows
 
 ),
 

@@ -1,13 +1,7 @@
 -- PMM rows that count: latest counting load per (nuptk, topic, snapshot_date).
-with rows as (
+with counting_rows as (
 
-    select * from {{ ref('stg_pmm_progress') }}
-
-),
-
-loads as (
-
-    select load_id from {{ ref('stg_loads') }} where is_counting
+    {{ counting_rows('stg_pmm_progress') }}
 
 ),
 
@@ -16,8 +10,7 @@ counting as (
     select
         rows.*,
         {{ school_key('rows.npsn', 'rows.school_name', 'rows.regency_code') }} as school_key
-    from rows
-    inner join loads on loads.load_id = rows._load_id
+    from counting_rows as rows
 
 ),
 

@@ -1,13 +1,7 @@
 -- Attendance rows that count: latest counting load per (event_code, nuptk or name and npsn).
-with rows as (
+with counting_rows as (
 
-    select * from {{ ref('stg_trainings') }}
-
-),
-
-loads as (
-
-    select load_id from {{ ref('stg_loads') }} where is_counting
+    {{ counting_rows('stg_trainings') }}
 
 ),
 
@@ -20,8 +14,7 @@ counting as (
         ) as participant_identity,
         {{ school_key('rows.participant_npsn', 'rows.participant_school', 'null') }}
             as school_key
-    from rows
-    inner join loads on loads.load_id = rows._load_id
+    from counting_rows as rows
 
 ),
 

@@ -33,12 +33,7 @@ renamed as (
         province_code,
 
         -- lineage
-        _load_id,
-        _source_file,
-        _sheet,
-        _row_number,
-        _file_sha256,
-        _loaded_at
+        {{ lineage_columns() }}
 
     from source
 
