@@ -22,10 +22,11 @@ import psycopg
 from psycopg import sql
 
 from ingestion import validate, warehouse
+from ingestion.cells import FileRejected
 from ingestion.contracts import Contract, load_contract
 from ingestion.errors import UsageError, WarehouseUnavailable
 from ingestion.pseudonym import pseudonym_key, pseudonymise
-from ingestion.reader import FileRejected, read_file
+from ingestion.reader import read_file
 from ingestion.rules import Batch, Context, apply_contract
 from ingestion.settings import Settings, settings
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from ingestion.cells import EMPTY, ERROR, TEXT, FileRejected, ReadResult, SheetData
 from ingestion.contracts import Column, Contract
 from ingestion.normalise.dates import parse_date
 from ingestion.normalise.ids import parse_id
@@ -26,7 +27,6 @@ from ingestion.normalise.numbers import parse_integer, parse_number
 from ingestion.normalise.regions import match_regions
 from ingestion.normalise.text import clean, fold
 from ingestion.normalise.vocab import code_of, map_vocab
-from ingestion.reader import EMPTY, ERROR, TEXT, FileRejected, ReadResult, SheetData
 
 PMM_LAUNCH = dt.date(2022, 2, 11)
 

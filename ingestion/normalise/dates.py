@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ingestion.reader import DATE, DATETIME, NUMBER, TEXT
+from ingestion.cells import DATE, DATETIME, NUMBER, TEXT
 
 MONTHS = {
     "januari": 1, "jan": 1, "februari": 2, "feb": 2, "pebruari": 2, "maret": 3, "mar": 3,

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from ingestion.cells import NUMBER, TEXT
 from ingestion.contracts import IdentifierFormat
-from ingestion.reader import NUMBER, TEXT
 
 _SCIENTIFIC = r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$"
 

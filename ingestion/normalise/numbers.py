@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ingestion.reader import NUMBER, TEXT
+from ingestion.cells import NUMBER, TEXT
 
 _THOUSANDS = r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$"     # 1.293   1.293.000   1.293,5
 _DECIMAL_COMMA = r"^[+-]?\d+(,\d+)?$"                # 1293    12,5

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ingestion.cells import DATE, DATETIME, EMPTY, NUMBER, TEXT
 from ingestion.contracts import load_contract
 from ingestion.normalise.dates import parse_date
 from ingestion.normalise.ids import parse_id
@@ -16,7 +17,6 @@ from ingestion.normalise.numbers import parse_integer, parse_number
 from ingestion.normalise.regions import matcher
 from ingestion.normalise.text import clean, fold
 from ingestion.normalise.vocab import code_of, map_vocab
-from ingestion.reader import DATE, DATETIME, EMPTY, NUMBER, TEXT
 from ingestion.samples import BULAN, HARI
 
 

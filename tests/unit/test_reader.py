@@ -8,8 +8,9 @@ import os
 import pytest
 
 from ingestion import samples
+from ingestion.cells import ERROR, FileRejected
 from ingestion.contracts import load_contract
-from ingestion.reader import ERROR, FileRejected, read_file
+from ingestion.reader import read_file
 from ingestion.rules import Context, apply_contract
 
 COHORTS = load_contract("cohorts")

@@ -1,0 +1,29 @@
+"""ARCHITECTURE.md's rules that code can check: pure rooms stay pure."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+PURE = ["ingestion.rules", "ingestion.suites", "ingestion.normalise.dates",
+        "ingestion.normalise.numbers", "ingestion.normalise.ids", "ingestion.normalise.vocab",
+        "ingestion.normalise.regions", "ingestion.normalise.text"]
+FORBIDDEN = ["ingestion.reader", "ingestion.warehouse", "ingestion.loader", "psycopg",
+             "great_expectations", "airflow", "dbt", "python_calamine"]
+
+
+def test_normalisers_rules_and_suites_import_nothing_that_does_io():
+    code = (f"import sys, importlib\nfor m in {PURE!r}: importlib.import_module(m)\n"
+            f"print([m for m in {FORBIDDEN!r} if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"
+
+
+def test_nothing_in_ingestion_imports_airflow():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "ingestion"
+    offenders = [p.name for p in root.rglob("*.py")
+                 if "import airflow" in p.read_text() or "from airflow" in p.read_text()]
+    assert offenders == []
