@@ -280,7 +280,7 @@ def _login(role: str, password: str) -> psycopg.Connection:
 
 
 def test_roles_see_what_they_may(built, monkeypatch):
-    for role in ("bi_reader", "ops_reader"):
+    for role in ("bi_reader", "ops_reader", "auditor"):
         monkeypatch.setenv(f"LUMBUNG_{role.upper()}_PASSWORD", f"pw-{role}")
     warehouse.init()
     with _login("bi_reader", "pw-bi_reader") as bi:
@@ -289,6 +289,13 @@ def test_roles_see_what_they_may(built, monkeypatch):
                           "quarantine.cohorts", "audit.loads", "staging.stg_cohorts"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 bi.execute(f"select 1 from {forbidden} limit 1")
+    with _login("auditor", "pw-auditor") as auditor:
+        for allowed in ("marts.cohort_completion", "audit.loads", "audit.validation_results",
+                        "quarantine.cohorts"):
+            auditor.execute(f"select 1 from {allowed} limit 1")
+        for forbidden in ("raw.cohorts", "pii.alumni_not_resurveyed", "staging.stg_cohorts"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                auditor.execute(f"select 1 from {forbidden} limit 1")
     with _login("ops_reader", "pw-ops_reader") as ops:
         assert ops.execute("select count(*) from pii.pmm_unfinished_teachers").fetchone()[0] == 1
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
