@@ -55,6 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("--where", action="append", default=[], metavar="COL=VALUE")
     trace.add_argument("--json", action="store_true")
 
+    run = commands.add_parser("run", help="every new file in the inbox, then transform")
+    run.add_argument("--inbox", type=Path, metavar="DIR", help="default: LUMBUNG_INBOX")
+    run.add_argument("--json", action="store_true")
+
     fix = commands.add_parser("corrections",
                               help="a workbook of a load's quarantined rows, to send back")
     fix.add_argument("--load-id", type=int, help="default: the latest load with such rows")
@@ -164,6 +168,32 @@ def cmd_transform(args: argparse.Namespace) -> int:
         for failure in result.failures:
             print(f"  {failure}")
     return OK if result.status == "success" else CHECKS_FAILED
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from ingestion.runner import ingest_inbox
+    from ingestion.settings import settings
+    from ingestion.transform import transform
+
+    cfg = settings()
+    if args.inbox is not None:
+        if not args.inbox.is_dir():
+            raise UsageError(f"{args.inbox} is not a folder.")
+        cfg = dataclasses.replace(cfg, inbox=args.inbox.resolve())
+    results = ingest_inbox(cfg, on_result=lambda r: _print_result(r, args.json))
+    built = transform(cfg)
+    if args.json:
+        print(json.dumps(built.as_json(), ensure_ascii=False))
+    else:
+        print(_summary(results) if results else f"No new file in {cfg.inbox}.")
+        print(f"Marts {built.status}; tests {built.tests['pass']} passed, "
+              f"{built.tests['fail'] + built.tests['error']} failed.")
+        for failure in built.failures:
+            print(f"  {failure}")
+    ok = all(r.status != "rejected" for r in results) and built.status == "success"
+    return OK if ok else CHECKS_FAILED
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
@@ -279,7 +309,8 @@ def _summary(results) -> str:
 
 
 COMMANDS = {"warehouse": cmd_warehouse, "ingest": cmd_ingest, "void": cmd_void,
-            "transform": cmd_transform, "trace": cmd_trace, "corrections": cmd_corrections,
+            "transform": cmd_transform, "run": cmd_run, "trace": cmd_trace,
+            "corrections": cmd_corrections,
             "demo": cmd_demo}
 
 

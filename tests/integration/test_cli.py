@@ -87,3 +87,19 @@ def test_console_script_runs_as_a_process(lumbung_home):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
     assert result.stdout.startswith("postgresql://lumbung:") and "127.0.0.1" in result.stdout
+
+
+def test_run_loads_the_inbox_then_transforms(db, inbox, lumbung_home):
+    samples.write_table(inbox / "cohorts" / "a.csv", {"d": samples.cohort_rows(n=4)})
+    samples.write_table(inbox / "alumni_surveys" / "b.xlsx", {"D": samples.alumni_rows(n=4)})
+    code, out, err = run_cli("run", "--inbox", inbox, "--json")
+    lines = json_lines(out)
+    assert code == 0, err
+    assert [line["source"] for line in lines[:-1]] == ["cohorts", "alumni_surveys"]
+    assert lines[-1]["status"] == "success" and set(lines[-1]) >= {
+        "status", "models", "tests", "validation", "elapsed_s"}
+    assert (inbox / "cohorts" / "loaded" / "a.csv").exists()
+    code, out, _ = run_cli("run", "--inbox", inbox)           # nothing new the second time
+    assert code == 0 and f"No new file in {inbox}" in out
+    code, _, err = run_cli("run", "--inbox", inbox / "nowhere")
+    assert code == 2 and "is not a folder" in err
