@@ -318,7 +318,8 @@ def _write_validation(conn, load_id: int, outcome: validate.ValidationOutcome) -
         """,
         (load_id, outcome.suite_name, outcome.success,
          json.dumps(outcome.statistics, allow_nan=False),
-         json.dumps(validate.stored_expectations(outcome), default=str, allow_nan=False),
+         json.dumps(validate.stored_expectations(outcome.expectations), default=str,
+                    allow_nan=False),
          json.dumps(outcome.cross_check, allow_nan=False), outcome.report, outcome.elapsed_s),
     )
 

@@ -142,8 +142,8 @@ def validate_marts(cfg: Settings | None = None, run_name: str | None = None) -> 
                 cfg.home, f"marts_{name}", specs, f"marts_{name}", frame, run_name, [ROW])
             outcomes = validate.outcomes(suite_result, specs, [ROW])
             stored = {"suite_name": f"marts_{name}", "success": bool(suite_result.success),
-                      "statistics": validate._plain(dict(suite_result.statistics)),
-                      "expectations": [_summary(o) for o in outcomes], "report": page,
+                      "statistics": validate.plain(dict(suite_result.statistics)),
+                      "expectations": validate.stored_expectations(outcomes), "report": page,
                       "elapsed_s": elapsed}
             results.append(stored)
             conn.execute(
@@ -156,13 +156,6 @@ def validate_marts(cfg: Settings | None = None, run_name: str | None = None) -> 
     index = cfg.home / "gx" / "data_docs" / "index.html"
     return MartsValidation(success=all(r["success"] for r in results),
                            report=str(index) if index.exists() else None, suites=results)
-
-
-def _summary(outcome: validate.ExpectationOutcome) -> dict:
-    return {"type": outcome.type, "kwargs": outcome.kwargs, "success": outcome.success,
-            "unexpected_count": outcome.unexpected_count,
-            "observed_value": outcome.observed_value,
-            "unexpected_rows": outcome.unexpected_rows[:20]}
 
 
 def report_path(cfg: Settings | None = None) -> Path:

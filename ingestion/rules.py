@@ -50,9 +50,8 @@ class Batch:
     def invalid_mask(self) -> pl.Series:
         return self.rows["_reasons"].list.len() > 0
 
-    def reason_counts(self, mask: pl.Series | None = None) -> dict[str, int]:
-        reasons = self.rows["_reasons"] if mask is None else self.rows.filter(mask)["_reasons"]
-        exploded = reasons.explode(empty_as_null=False).drop_nulls()
+    def reason_counts(self) -> dict[str, int]:
+        exploded = self.rows["_reasons"].explode(empty_as_null=False).drop_nulls()
         if exploded.len() == 0:
             return {}
         counts = exploded.value_counts(sort=True)
@@ -234,12 +233,9 @@ def _rule(rule, column: Column, values: dict[str, pl.Series], ctx: Context) -> p
     v = values[column.name]
     if rule == "range":
         lo, hi = (_bound(b, ctx) for b in column.range)
-        bad = pl.lit(False)
-        if lo is not None:
-            bad = bad | (pl.col("v") < lo)
-        if hi is not None:
-            bad = bad | (pl.col("v") > hi)
-        return _expr_reason(pl.DataFrame({"v": v}), bad, "out_of_range")
+        below = v < lo if lo is not None else pl.Series([False] * len(v))
+        above = v > hi if hi is not None else pl.Series([False] * len(v))
+        return _when(below | above, "out_of_range")
     if rule == "not_future":
         return _when(v > ctx.today, "date_out_of_range")
     name, arg = next(iter(rule.items()))
@@ -386,10 +382,6 @@ def _duplicates(rows: pl.DataFrame, contract: Contract) -> list[tuple[str, pl.Ex
 
 def _when(mask: pl.Series, code: str) -> pl.Series:
     return pl.select(pl.when(mask).then(pl.lit(code)).otherwise(None).alias("r"))["r"]
-
-
-def _expr_reason(frame: pl.DataFrame, bad: pl.Expr, code: str) -> pl.Series:
-    return frame.select(pl.when(bad).then(pl.lit(code)).otherwise(None).alias("r"))["r"]
 
 
 def _any_reason(reasons: list[pl.Series], n: int) -> pl.Series:

@@ -111,11 +111,9 @@ def _dbt_error(exc: BaseException) -> LumbungError:
     return UsageError(f"dbt could not run the project: {first[:300]}")
 
 
-ANALYTIC_MARTS = ("pmm_regency_ranking", "cohort_completion", "training_coverage",
-                  "alumni_outcomes", "teacher_journey")
-
-
 def mart_row_counts(cfg: Settings | None = None) -> dict[str, int]:
+    from ingestion.marts_check import ANALYTIC_MARTS
+
     with warehouse.connect(cfg or settings()) as conn:
         return {mart: conn.execute(f"select count(*) from marts.{mart}").fetchone()[0]
                 for mart in ANALYTIC_MARTS}

@@ -226,22 +226,22 @@ def outcomes(suite_result, specs: list[ExpectationSpec],
         detail = result.result or {}
         rows = detail.get("unexpected_index_list") or []
         out.append(ExpectationOutcome(
-            type=spec.type, kwargs=_plain(spec.kwargs), column=spec.column,
+            type=spec.type, kwargs=plain(spec.kwargs), column=spec.column,
             success=bool(result.success), decides=spec.decides,
             unexpected_count=detail.get("unexpected_count"),
-            observed_value=_plain(detail.get("observed_value")),
-            unexpected_rows=[{k: _plain(v) for k, v in r.items() if k in index_columns}
+            observed_value=plain(detail.get("observed_value")),
+            unexpected_rows=[{k: plain(v) for k, v in r.items() if k in index_columns}
                              for r in rows],
         ))
     return out
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """Numpy and date values -> JSON-safe Python."""
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if hasattr(value, "item") and not isinstance(value, str | bytes):
         value = value.item()
     if isinstance(value, float) and value != value:  # NaN: pandas' empty cell, JSON's null
@@ -270,7 +270,7 @@ def validate_batch(batch: Batch, contract: Contract, *, home: Path, load_id: int
     check = cross_check(results, flagged_rows(batch.rows))
     outcome = ValidationOutcome(
         suite_name=spec.name, success=bool(suite_result.success),
-        statistics=_plain(dict(suite_result.statistics)), expectations=results,
+        statistics=plain(dict(suite_result.statistics)), expectations=results,
         cross_check=check, report=page, elapsed_s=elapsed)
     if not check["success"]:
         first = check["mismatches"][0]
@@ -310,12 +310,16 @@ def cross_check(results: list[ExpectationOutcome], flagged: dict[str, set[int]])
             "mismatches": mismatches}
 
 
-def stored_expectations(outcome: ValidationOutcome) -> list[dict]:
-    """What audit.validation_results keeps per expectation (the first unexpected rows only)."""
+STORED_ROW_KEYS = {"_sheet": "sheet", "_row_number": "row_number", "_row": "row"}
+
+
+def stored_expectations(expectations: list[ExpectationOutcome]) -> list[dict]:
+    """What audit.validation_results keeps per expectation: the verdict and the first
+    unexpected rows, named by sheet and spreadsheet row (loads) or frame row (marts)."""
     return [{
         "type": e.type, "kwargs": e.kwargs, "column": e.column, "success": e.success,
         "decides": e.decides, "unexpected_count": e.unexpected_count,
         "observed_value": e.observed_value,
-        "unexpected_rows": [{"sheet": r.get("_sheet"), "row_number": r.get("_row_number")}
-                            for r in e.unexpected_rows[:_SAMPLE_ROWS]],
-    } for e in outcome.expectations]
+        "unexpected_rows": [{name: r.get(key) for key, name in STORED_ROW_KEYS.items()
+                             if key in r} for r in e.unexpected_rows[:_SAMPLE_ROWS]],
+    } for e in expectations]

@@ -29,3 +29,10 @@ def test_only_the_module_made_for_the_dags_imports_airflow():
     assert importers == {"orchestration.py"}
     users = {p.name for p in root.rglob("*.py") if "ingestion.orchestration" in p.read_text()}
     assert users <= {"orchestration.py"}       # only dags/ imports it
+
+
+def test_every_analytic_mart_is_validated_and_traceable():
+    from ingestion.marts_check import ANALYTIC_MARTS
+    from ingestion.trace import TRACES
+
+    assert set(TRACES) == set(ANALYTIC_MARTS)
