@@ -63,8 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
                               help="a workbook of a load's quarantined rows, to send back")
     fix.add_argument("--load-id", type=int, help="default: the latest load with such rows")
 
-    demo = commands.add_parser("demo", help="sample spreadsheets of every source -> warehouse")
+    demo = commands.add_parser(
+        "demo", help="sample spreadsheets of every source through the DAGs -> marts")
     demo.add_argument("--json", action="store_true")
+
+    flow = commands.add_parser("airflow", help="start or stop Airflow on this machine")
+    flow.add_argument("action", choices=["up", "down", "manifest"],
+                      help="manifest: write the dbt manifest build_marts renders from")
     return parser
 
 
@@ -165,6 +170,8 @@ def cmd_transform(args: argparse.Namespace) -> int:
         if result.validation:
             verdict = "passed" if result.validation["success"] else "FAILED"
             print(f"Mart validations {verdict}: {result.validation['report']}")
+        if result.report:
+            print(f"Run summary: {result.report}")
         for failure in result.failures:
             print(f"  {failure}")
     return OK if result.status == "success" else CHECKS_FAILED
@@ -189,7 +196,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         print(_summary(results) if results else f"No new file in {cfg.inbox}.")
         print(f"Marts {built.status}; tests {built.tests['pass']} passed, "
-              f"{built.tests['fail'] + built.tests['error']} failed.")
+              f"{built.tests['fail'] + built.tests['error']} failed. Run summary: {built.report}")
         for failure in built.failures:
             print(f"  {failure}")
     ok = all(r.status != "rejected" for r in results) and built.status == "success"
@@ -238,25 +245,73 @@ def cmd_corrections(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from ingestion.runner import demo
-    from ingestion.transform import mart_row_counts, transform
+    """The sample inbox through the real DAGs (`dag.test()`): the four ingests, then
+    build_marts; what happened is read back from the warehouse."""
+    from ingestion import airflow_local, warehouse
+    from ingestion.report import reports_dir
+    from ingestion.runner import stage_demo_inbox
+    from ingestion.settings import settings
+    from ingestion.transform import mart_row_counts
 
-    results = demo(on_result=lambda r: _print_result(r, args.json))
-    built = transform()
+    cfg = settings()
+    staged = stage_demo_inbox(cfg)
+    with warehouse.connect(cfg) as conn:
+        before = conn.execute("select coalesce(max(load_id), 0) from audit.loads").fetchone()[0]
+    log = airflow_local.home(cfg) / "logs" / "dag-test.log"
+    if not args.json:
+        print(f"{len(staged)} sample spreadsheets copied into {cfg.inbox}; running the ingest "
+              f"DAGs and build_marts with dag.test() (Airflow's log: {log}).", flush=True)
+    dag_ids = [f"ingest_{source}" for source in SOURCES] + ["build_marts"]
+    states = airflow_local.test_dags(dag_ids, cfg, log=log)
+    with warehouse.connect(cfg) as conn:
+        loads = conn.execute(
+            "select load_id, source, file_name, status, rows_read, rows_loaded, "
+            "rows_quarantined, duplicate_of from audit.loads where load_id > %s "
+            "order by load_id", (before,)).fetchall()
+    counts = mart_row_counts(cfg)
+    reports = sorted(reports_dir(cfg).glob("build_marts-*.txt"), key=lambda p: p.stat().st_mtime)
+    summary = str(reports[-1]) if reports else None
+    data_docs = str(cfg.home / "gx" / "data_docs" / "index.html")
     if args.json:
-        print(json.dumps(built.as_json(), ensure_ascii=False))
+        print(json.dumps({"dag_runs": states, "loads": [list(row) for row in loads],
+                          "mart_rows": counts, "report": summary, "data_docs": data_docs},
+                         ensure_ascii=False))
     else:
-        print(_summary(results))
-        t = built.tests
-        print(f"Marts {built.status}: {len(built.models)} models, {t['pass']} dbt tests passed, "
-              f"{t['fail'] + t['error']} failed; mart validations "
-              f"{'passed' if (built.validation or {}).get('success') else 'FAILED'}.")
-        for mart, count in mart_row_counts().items():
+        for load_id, source, name, status, read, loaded, held, duplicate_of in loads:
+            line = f"{status:<9} {source:<14} {name}  (load {load_id})"
+            if status == "duplicate":
+                line += f": same bytes as load {duplicate_of}, nothing loaded"
+            else:
+                line += f": read {read} = loaded {loaded} + quarantined {held}"
+            print(line)
+        print("DAG runs: " + ", ".join(f"{dag_id} {state}" for dag_id, state in states.items()))
+        for mart, count in counts.items():
             print(f"  marts.{mart:<22} {count:>6} rows")
-        print("Data Docs: " + str((built.validation or {}).get("report")))
+        print(f"Run summary: {summary}")
+        print(f"Data Docs:   {data_docs}")
         print("Try: lumbung trace pmm_regency_ranking --where regency_code=1673")
-    ok = all(r.status != "rejected" for r in results) and built.status == "success"
+    ok = all(state == "success" for state in states.values()) and \
+        all(row[3] != "rejected" for row in loads)
     return OK if ok else CHECKS_FAILED
+
+
+def cmd_airflow(args: argparse.Namespace) -> int:
+    from ingestion import airflow_local
+    from ingestion.settings import settings
+
+    if args.action == "manifest":
+        from ingestion.transform import write_manifest
+
+        print(write_manifest())
+    elif args.action == "up":
+        address = airflow_local.up()
+        print(f"Airflow is running at {address} (user admin; password in "
+              f"{airflow_local.passwords_file()}). Drop spreadsheets into "
+              f"{settings().inbox}/<source>/; `lumbung airflow down` stops it.")
+    else:
+        stopped = airflow_local.down()
+        print("Stopped: " + ", ".join(stopped) if stopped else "Airflow was not running.")
+    return OK
 
 
 def expand_paths(paths: list[Path]) -> list[Path]:
@@ -311,7 +366,7 @@ def _summary(results) -> str:
 COMMANDS = {"warehouse": cmd_warehouse, "ingest": cmd_ingest, "void": cmd_void,
             "transform": cmd_transform, "run": cmd_run, "trace": cmd_trace,
             "corrections": cmd_corrections,
-            "demo": cmd_demo}
+            "demo": cmd_demo, "airflow": cmd_airflow}
 
 
 if __name__ == "__main__":

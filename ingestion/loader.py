@@ -1,7 +1,8 @@
 """The loader: the only writer of raw.<source>, quarantine.<source> and audit.loads.
 
-One file is one transaction (SPEC 4): under an advisory lock per source it checks whether the
-same bytes were already loaded, takes a load id from the warehouse sequence, COPYs the valid
+One file is one transaction (SPEC 4): under an advisory lock per (source, file hash) it checks
+whether the same bytes were already loaded (a partial unique index on audit.loads enforces it
+too), takes a load id from the warehouse sequence, COPYs the valid
 rows into raw (with pseudonym keys computed here, so the secret never reaches the database's
 SQL or dbt) and the others into quarantine with every reason, and writes the audit row last.
 A crash anywhere before commit leaves nothing behind; a rerun loads the file once.
@@ -108,8 +109,14 @@ def ingest_file(
         try:
             with conn.transaction():
                 _least_privilege(conn)
+                # the same bytes: one load at a time, the other finds them loaded; different
+                # files of a source load side by side
                 conn.execute("select pg_advisory_xact_lock(hashtext(%s))",
-                             (f"lumbung.load.{source}",))
+                             (f"lumbung.load.{source}.{digest}",))
+                if replaces is not None:  # two files replacing one load: one after the other
+                    conn.execute("select pg_advisory_xact_lock(hashtext(%s))",
+                                 (f"lumbung.replace.{replaces}",))
+                    _check_replaceable(conn, replaces, source)
                 earlier = _loaded_before(conn, source, digest)
                 load_id = conn.execute("select nextval('audit.load_id_seq')").fetchone()[0]
                 result.load_id = load_id

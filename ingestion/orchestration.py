@@ -1,4 +1,5 @@
-"""What the Airflow DAGs are made of (SPEC 8): the Assets, and the ingest DAG of a source.
+"""What the Airflow DAGs are made of (SPEC 8): the Assets, the ingest DAG of a source, and
+`build_marts`, which Cosmos renders from the dbt manifest into one task per model.
 
 The only module of the package that imports Airflow, and nothing in the package imports it:
 `dags/` does. Every task calls the same functions as the CLI (`ingestion.inbox`,
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import Asset, AssetAny, dag, task
 
 from ingestion.contracts import SOURCES
 
@@ -65,3 +66,92 @@ def ingest_dag(source: str):
         publish(load_file.expand(path=list_new_files()))
 
     return ingest()
+
+
+def use_warehouse_credentials(context=None) -> None:
+    """Before each dbt task, in the worker: LUMBUNG_DB_* for the committed profile, from the
+    worker's own LUMBUNG_WAREHOUSE_URL or embedded warehouse. Credentials thus never sit in the
+    DAG's serialized fields, the metadata database or the rendered templates."""
+    import os
+
+    from ingestion.settings import settings
+    from ingestion.transform import dbt_environment
+
+    os.environ.update(dbt_environment(settings()))
+
+
+def build_marts_dag():
+    """build_marts: on any raw Asset event, dbt through Cosmos (a task per model, its tests
+    with it), then the mart validations and the run summary, as `lumbung transform` does."""
+    from cosmos import (
+        DbtTaskGroup,
+        ExecutionConfig,
+        ExecutionMode,
+        InvocationMode,
+        LoadMode,
+        ProfileConfig,
+        ProjectConfig,
+        RenderConfig,
+        TestBehavior,
+    )
+
+    from ingestion.transform import DBT_PROJECT, manifest_path
+
+    manifest = manifest_path()
+    if not manifest.exists():
+        raise FileNotFoundError(
+            f"build_marts needs the dbt manifest at {manifest}: `lumbung airflow up` (or "
+            "`lumbung airflow manifest`) writes it without touching the warehouse.")
+
+    @dag(
+        dag_id="build_marts",
+        schedule=AssetAny(*ASSETS.values()),
+        start_date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        tags=["lumbung", "dbt", "marts"],
+        doc_md="Rebuilds staging, intermediate and marts with dbt (one Cosmos task per model, "
+               "its tests with it) when any source's raw Asset changes, then validates the "
+               "marts with Great Expectations and writes the run summary.",
+    )
+    def build_marts():
+        dbt = DbtTaskGroup(
+            group_id="dbt",
+            project_config=ProjectConfig(dbt_project_path=DBT_PROJECT, manifest_path=manifest,
+                                         install_dbt_deps=False),
+            profile_config=ProfileConfig(profile_name="lumbung", target_name="default",
+                                         profiles_yml_filepath=DBT_PROJECT / "profiles.yml"),
+            execution_config=ExecutionConfig(execution_mode=ExecutionMode.LOCAL,
+                                             invocation_mode=InvocationMode.DBT_RUNNER),
+            # a test between two models (relationships) runs once both are built, in its own
+            # task, instead of with whichever model happens to build first
+            render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST,
+                                       test_behavior=TestBehavior.BUILD, emit_datasets=False,
+                                       should_detach_multiple_parents_tests=True),
+            operator_args={"pre_execute": use_warehouse_credentials, "install_deps": False},
+        )
+
+        @task
+        def validate_marts() -> dict:
+            from ingestion.marts_check import validate_marts as run
+
+            outcome = run(run_name=None)
+            if not outcome.success:
+                failed = [s["suite_name"] for s in outcome.suites if not s["success"]]
+                raise ValueError(f"mart validations failed: {', '.join(failed)}; see "
+                                 f"{outcome.report}")
+            return {"success": True, "report": outcome.report}
+
+        @task(trigger_rule="all_done")
+        def report(ti=None, run_id=None) -> str:
+            from ingestion.report import write_summary
+
+            validated = ti.xcom_pull(task_ids="validate_marts")  # None: dbt or checks failed
+            status = "success" if validated else "failed (see the dbt tasks' logs)"
+            return str(write_summary(f"build_marts-{run_id}", status))
+
+        checked = validate_marts()
+        dbt >> checked >> report()
+
+    return build_marts()

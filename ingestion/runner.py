@@ -50,9 +50,9 @@ def ingest_inbox(
     return results
 
 
-def demo(on_result: Callable[[LoadResult], None] | None = None) -> list[LoadResult]:
-    """Copy the sample files into the inbox, start the warehouse and load them (the CLI then
-    builds the marts).
+def stage_demo_inbox(cfg: Settings | None = None) -> list[Path]:
+    """Copy the sample files of every source into the inbox, starting the warehouse; the
+    ingest DAGs (or `ingest_inbox`) then load them.
 
     The samples are generated once per LUMBUNG_HOME (under `samples/`) and copied, so a second
     demo offers the same bytes again and shows them as duplicates.
@@ -61,17 +61,19 @@ def demo(on_result: Callable[[LoadResult], None] | None = None) -> list[LoadResu
 
     from ingestion.samples import write_demo_inbox
 
-    cfg = settings()
+    cfg = cfg or settings()
     warehouse.up(cfg)
     samples = cfg.home / "samples"
     if not samples.exists():
         write_demo_inbox(samples)
+    staged = []
     for source in SOURCES:
         for path in inbox.new_files(samples, source):
             target = cfg.inbox / source / path.name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)
-    return ingest_inbox(cfg, on_result=on_result)
+            staged.append(target)
+    return staged
 
 
 def _corrections_for_rejected(result: LoadResult, where: Path, cfg: Settings) -> Path | None:

@@ -30,12 +30,14 @@ class TransformResult:
     tests: dict[str, int] = field(default_factory=lambda: {
         "pass": 0, "fail": 0, "warn": 0, "error": 0, "skipped": 0})
     validation: dict | None = None
+    report: str | None = None
     elapsed_s: float = 0.0
     failures: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict:
         return {"status": self.status, "models": self.models, "tests": self.tests,
-                "validation": self.validation, "elapsed_s": round(self.elapsed_s, 2)}
+                "validation": self.validation, "report": self.report,
+                "elapsed_s": round(self.elapsed_s, 2)}
 
 
 def dbt_environment(cfg: Settings) -> dict[str, str]:
@@ -52,20 +54,42 @@ def dbt_environment(cfg: Settings) -> dict[str, str]:
     }
 
 
-def dbt_paths(cfg: Settings) -> list[str]:
+def dbt_paths(cfg: Settings, target: Path | None = None) -> list[str]:
     folder = cfg.home / "dbt"
     return ["--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
-            "--target-path", str(folder / "target"), "--log-path", str(folder / "logs")]
+            "--target-path", str(target or folder / "target"), "--log-path", str(folder / "logs")]
 
 
-def run_dbt(command: list[str], cfg: Settings | None = None):
-    """Invoke dbt in-process; returns dbt's result object."""
+def run_dbt(command: list[str], cfg: Settings | None = None, target: Path | None = None, *,
+            connect: bool = True):
+    """Invoke dbt in-process; returns dbt's result object. `connect=False` for commands that
+    never reach the warehouse (parse): the profile's defaults then suffice."""
     from dbt.cli.main import dbtRunner
 
     cfg = cfg or settings()
-    os.environ.update(dbt_environment(cfg))
-    args = [*command, *dbt_paths(cfg), "--log-level", "none", "--log-level-file", "info"]
+    if connect:
+        os.environ.update(dbt_environment(cfg))
+    args = [*command, *dbt_paths(cfg, target), "--log-level", "none", "--log-level-file", "info"]
     return dbtRunner().invoke(args)
+
+
+def manifest_path(cfg: Settings | None = None) -> Path:
+    """The dbt manifest `build_marts` renders its tasks from (LUMBUNG_DBT_MANIFEST overrides)."""
+    configured = os.environ.get("LUMBUNG_DBT_MANIFEST")
+    if configured:
+        return Path(configured).expanduser().resolve()
+    return (cfg or settings()).home / "dbt" / "manifest" / "manifest.json"
+
+
+def write_manifest(cfg: Settings | None = None) -> Path:
+    """`dbt parse` (no database needed) into the manifest's folder, so that parsing the DAG
+    folder never runs dbt. Done by `lumbung airflow up`, `lumbung demo` and the image build."""
+    cfg = cfg or settings()
+    path = manifest_path(cfg)
+    outcome = run_dbt(["parse"], cfg, target=path.parent, connect=False)
+    if not outcome.success or not path.exists():
+        raise _dbt_error(outcome.exception or RuntimeError("dbt parse wrote no manifest"))
+    return path
 
 
 def transform(cfg: Settings | None = None, *, full_refresh: bool = False,
@@ -99,6 +123,11 @@ def transform(cfg: Settings | None = None, *, full_refresh: bool = False,
         result.validation = validation.as_json()
         if not validation.success:
             result.status = "failed"
+    if validate:
+        from ingestion.report import write_summary
+
+        result.report = str(write_summary(f"transform-{time.strftime('%Y%m%dT%H%M%S')}",
+                                          result.status, cfg))
     result.elapsed_s = time.perf_counter() - started
     return result
 
