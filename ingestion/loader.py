@@ -112,7 +112,7 @@ def ingest_file(
                 # the same bytes: one load at a time, the other finds them loaded; different
                 # files of a source load side by side
                 conn.execute("select pg_advisory_xact_lock(hashtext(%s))",
-                             (f"lumbung.load.{source}.{digest}",))
+                             (load_lock_name(source, digest),))
                 if replaces is not None:  # two files replacing one load: one after the other
                     conn.execute("select pg_advisory_xact_lock(hashtext(%s))",
                                  (f"lumbung.replace.{replaces}",))
@@ -181,6 +181,11 @@ def _loaded_before(conn: psycopg.Connection, source: str, digest: str) -> int | 
         (source, digest),
     ).fetchone()
     return row[0] if row else None
+
+
+def load_lock_name(source: str, digest: str) -> str:
+    """The advisory lock (hashtext of this name) a load of these bytes holds until it commits."""
+    return f"lumbung.load.{source}.{digest}"
 
 
 def _check_replaceable(conn: psycopg.Connection, load_id: int, source: str) -> None:

@@ -16,7 +16,7 @@ from ingestion.contracts import SOURCES
 
 ASSETS = {source: Asset(f"lumbung://raw/{source}") for source in SOURCES}
 DEFAULT_ARGS = {"retries": 2, "retry_delay": dt.timedelta(seconds=30)}
-INBOX_POLL = dt.timedelta(minutes=1)
+INBOX_POLL = dt.timedelta(seconds=30)  # the inbox is looked at twice a minute
 
 
 def ingest_dag(source: str):
@@ -129,7 +129,7 @@ def build_marts_dag():
             render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST,
                                        test_behavior=TestBehavior.BUILD, emit_datasets=False,
                                        should_detach_multiple_parents_tests=True),
-            operator_args={"pre_execute": use_warehouse_credentials, "install_deps": False},
+            operator_args={"pre_execute": use_warehouse_credentials},
         )
 
         @task

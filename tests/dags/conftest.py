@@ -42,3 +42,20 @@ def asset_events():
                 .join(AssetModel, AssetModel.id == AssetEvent.asset_id)
                 .order_by(AssetEvent.id))]
     return read
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest(lumbung_home):
+    """The manifest build_marts renders from, written the way `lumbung airflow up` does."""
+    from ingestion.transform import write_manifest
+
+    return write_manifest()
+
+
+@pytest.fixture
+def dag_bag(dbt_manifest):
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(ROOT / "dags"))
+    assert bag.import_errors == {}
+    return bag

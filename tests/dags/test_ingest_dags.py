@@ -1,15 +1,19 @@
-"""The ingest DAGs: they parse, and `dag.test()` loads an inbox through the same functions as
-the CLI, once; an Asset event only when rows landed."""
+"""The DAGs: they parse quickly; `dag.test()` of each ingest DAG loads its inbox through the same
+functions as the CLI, once, with an Asset event only when rows landed; build_marts renders a
+task per dbt model from the manifest and builds the marts."""
 
 from __future__ import annotations
 
+import json
 import time
+
+import pytest
 
 from ingestion import samples
 from ingestion.contracts import SOURCES
 
 
-def test_dag_folder_imports_without_errors_and_quickly():
+def test_dag_folder_imports_without_errors_and_quickly(dbt_manifest):
     import airflow  # noqa: F401  (parse time is measured after Airflow itself is imported)
     from airflow.dag_processing.dagbag import DagBag
 
@@ -19,19 +23,15 @@ def test_dag_folder_imports_without_errors_and_quickly():
     bag = DagBag(dag_folder=str(ROOT / "dags"))
     elapsed = time.perf_counter() - started
     assert bag.import_errors == {}
-    assert {f"ingest_{s}" for s in SOURCES} <= set(bag.dag_ids)
+    assert set(bag.dag_ids) == {f"ingest_{s}" for s in SOURCES} | {"build_marts"}
     for dag_id in bag.dag_ids:
         dag = bag.dags[dag_id]
         assert "lumbung" in dag.tags and dag.default_args["retries"] >= 1
     assert elapsed < 2.0, elapsed
 
 
-def test_an_ingest_dag_loads_new_files_once(db, inbox, airflow_db, asset_events):
-    from airflow.dag_processing.dagbag import DagBag
-
-    from tests.dags.conftest import ROOT
-
-    dag = DagBag(dag_folder=str(ROOT / "dags")).dags["ingest_cohorts"]
+def test_an_ingest_dag_loads_new_files_once(db, inbox, airflow_db, asset_events, dag_bag):
+    dag = dag_bag.dags["ingest_cohorts"]
     samples.write_table(inbox / "cohorts" / "a.csv", {"d": samples.cohort_rows(n=4)})
     samples.write_table(inbox / "cohorts" / "b.xlsx", {"D": samples.cohort_rows(seed=8, n=3)})
     run = dag.test()
@@ -49,3 +49,69 @@ def test_an_ingest_dag_loads_new_files_once(db, inbox, airflow_db, asset_events)
     assert again.state == "success"
     assert db.execute("select count(*) from audit.loads").fetchone()[0] == 2
     assert len(asset_events()) == 1
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_each_ingest_dag_loads_only_its_own_files(source, db, inbox, airflow_db, dag_bag):
+    samples.write_demo_inbox(inbox)
+    mine = sorted(p.name for p in (inbox / source).iterdir() if p.is_file())
+    others = sum(1 for s in SOURCES if s != source for p in (inbox / s).iterdir() if p.is_file())
+    assert dag_bag.dags[f"ingest_{source}"].test().state == "success"
+    loaded = db.execute("select source, file_name, status from audit.loads "
+                        "order by file_name").fetchall()
+    assert loaded == [(source, name, "loaded") for name in mine]
+    assert sorted(p.name for p in (inbox / source / "loaded").iterdir()) == mine
+    assert sum(1 for s in SOURCES if s != source
+               for p in (inbox / s).iterdir() if p.is_file()) == others
+    assert dag_bag.dags[f"ingest_{source}"].test().state == "success"
+    assert db.execute("select count(*) from audit.loads").fetchone()[0] == len(mine)
+
+
+def test_build_marts_renders_a_task_per_model_and_no_secret(dag_bag, lumbung_home):
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    from ingestion.orchestration import ASSETS
+
+    dag = dag_bag.dags["build_marts"]
+    manifest = json.loads(dbt_manifest_path().read_text())
+    models = {n["name"] for n in manifest["nodes"].values()
+              if n["resource_type"] in ("model", "snapshot")}
+    built = {t.task_id.split(".", 1)[1].rsplit("_", 2)[0] for t in dag.tasks
+             if t.task_id.startswith("dbt.") and t.task_id.endswith("_build")}
+    assert built == models
+    assert {"validate_marts", "report"} <= set(dag.task_ids)
+    assert {a.uri for a in dag.timetable.asset_condition.objects} == \
+        {a.uri for a in ASSETS.values()}
+    assert type(dag.timetable.asset_condition).__name__ == "AssetAny"
+    serialized = json.dumps(DagSerialization.to_dict(dag), default=str)
+    password = (lumbung_home / "owner.password").read_text().strip()
+    assert password not in serialized and "LUMBUNG_DB_PASSWORD" not in serialized
+
+
+def test_build_marts_builds_the_marts(db, inbox, airflow_db, dag_bag, lumbung_home):
+    from ingestion.runner import ingest_inbox
+    from ingestion.transform import mart_row_counts
+
+    samples.write_demo_inbox(inbox)
+    assert all(r.status == "loaded" for r in ingest_inbox())
+    run = dag_bag.dags["build_marts"].test()
+    assert run.state == "success"
+    counts = mart_row_counts()
+    assert all(count > 0 for count in counts.values()), counts
+    suites = db.execute("select count(*), bool_and(success) from audit.validation_results "
+                        "where kind = 'marts'").fetchone()
+    assert suites[0] >= len(counts) and suites[1] is True
+    (report,) = [ti for ti in run.get_task_instances() if ti.task_id == "report"]
+    assert report.state == "success"
+    summary = max((lumbung_home / "reports").glob("build_marts-*.txt"),
+                  key=lambda p: p.stat().st_mtime)
+    lines = summary.read_text().splitlines()
+    assert "dbt build: success" in lines
+    shown = dict(line.split() for line in lines if line.startswith("  marts."))
+    assert shown == {f"marts.{mart}": str(count) for mart, count in counts.items()}
+
+
+def dbt_manifest_path():
+    from ingestion.transform import manifest_path
+
+    return manifest_path()
