@@ -24,7 +24,8 @@ def write_summary(run_name: str, dbt_status: str, cfg: Settings | None = None) -
     from ingestion.marts_check import ANALYTIC_MARTS, report_path
 
     cfg = cfg or settings()
-    lines = [f"Lumbung run {run_name}", f"written {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
+    written = dt.datetime.now().astimezone()
+    lines = [f"Lumbung run {run_name}", f"written {written:%Y-%m-%d %H:%M %Z}",
              f"dbt build: {dbt_status}", ""]
     with warehouse.connect(cfg) as conn:
         loads = conn.execute("""

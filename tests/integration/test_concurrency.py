@@ -29,7 +29,8 @@ def _finish(process: subprocess.Popen, timeout: float = 180) -> dict:
 
 
 def _hold(conn, source: str, path: Path) -> None:
-    conn.execute("select pg_advisory_lock(hashtext(%s))", (load_lock_name(source, sha256_of(path)),))
+    conn.execute("select pg_advisory_lock(hashtext(%s))",
+                 (load_lock_name(source, sha256_of(path)),))
 
 
 def _release(conn, source: str, path: Path) -> None:
