@@ -196,6 +196,8 @@ def up(cfg: Settings | None = None, wait_s: float = 120) -> str:
         if component in already:
             continue
         args = [_airflow_bin(), component]
+        if component == "scheduler":  # the same command, with dbt and GX imported once
+            args = [sys.executable, "-m", "ingestion.airflow_scheduler"]
         if component == "api-server":
             args += ["--host", "127.0.0.1", "--port", str(port())]
         with open(logs / f"{component}.log", "ab") as log:

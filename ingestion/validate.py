@@ -82,10 +82,11 @@ class ValidationOutcome:
 def warm_up() -> None:
     """Start importing GX in the background (idempotent); the first use waits for it."""
     if "gx" not in _contexts:
-        threading.Thread(target=_import_gx, daemon=True, name="gx-import").start()
+        threading.Thread(target=import_gx, daemon=True, name="gx-import").start()
 
 
-def _import_gx():
+def import_gx():
+    """Great Expectations, imported once per process (~5 s) and kept."""
     with _import_lock:
         if "gx" not in _contexts:
             os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # offline: never phone home
@@ -121,7 +122,7 @@ def context(home: Path):
     key = str(home)
     if key in _contexts:
         return _contexts[key]
-    gx = _import_gx()
+    gx = import_gx()
     runtime = {"LUMBUNG_GX_HOME": str(home / "gx")}
     ctx = gx.get_context(mode="file", project_root_dir=str(GX_PROJECT),
                          runtime_environment=runtime)
@@ -174,7 +175,7 @@ def run_suite(home: Path, asset_name: str, specs: list[ExpectationSpec], suite_n
     """Run SPECS on FRAME as one checkpoint; return (suite result, Data Docs page, seconds)."""
     import time
 
-    gx = _import_gx()
+    gx = import_gx()
     from great_expectations.checkpoint import UpdateDataDocsAction
     from great_expectations.core.run_identifier import RunIdentifier
 
