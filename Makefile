@@ -41,5 +41,6 @@ bench: sync
 	$(RUN) python bench/ingest_timing.py
 
 clean:
+	-$(RUN) lumbung airflow down
 	-$(RUN) lumbung warehouse down
 	rm -rf .lumbung

@@ -158,14 +158,20 @@ def _pid_file(cfg: Settings, component: str) -> Path:
     return home(cfg) / "run" / f"{component}.pid"
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """True while PID runs; a zombie (exited, not yet reaped by a parent that is not us) is
+    not running."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
 
 
 def running(cfg: Settings | None = None) -> dict[str, int]:
@@ -175,7 +181,7 @@ def running(cfg: Settings | None = None) -> dict[str, int]:
         path = _pid_file(cfg, component)
         if path.exists():
             pid = int(path.read_text().strip() or 0)
-            if pid and _alive(pid):
+            if pid and alive(pid):
                 out[component] = pid
     return out
 
@@ -219,22 +225,35 @@ def up(cfg: Settings | None = None, wait_s: float = 120) -> str:
 
 
 def down(cfg: Settings | None = None, wait_s: float = 30) -> list[str]:
-    """Stop the components `up` started (their whole process groups); the names stopped."""
+    """Stop the components `up` started, with every process of their groups (LocalExecutor's
+    workers and running tasks too); the names stopped."""
     cfg = cfg or settings()
-    alive = running(cfg)
-    for pid in alive.values():
+    started = running(cfg)
+    for pid in started.values():
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGTERM)
     deadline = time.monotonic() + wait_s
-    while any(_alive(pid) for pid in alive.values()) and time.monotonic() < deadline:
+    while any(group_alive(pid) for pid in started.values()) and time.monotonic() < deadline:
         time.sleep(0.5)
-    for pid in alive.values():
-        if _alive(pid):
+    for pid in started.values():
+        if group_alive(pid):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
     for component in COMPONENTS:
         _pid_file(cfg, component).unlink(missing_ok=True)
-    return list(alive)
+    return list(started)
+
+
+def group_alive(pgid: int) -> bool:
+    """True while any process of process group PGID runs (zombies aside)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            return True
+    return False
 
 
 def passwords_file(cfg: Settings | None = None) -> Path:
