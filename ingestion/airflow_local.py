@@ -236,9 +236,12 @@ def down(cfg: Settings | None = None, wait_s: float = 30) -> list[str]:
     while any(group_alive(pid) for pid in started.values()) and time.monotonic() < deadline:
         time.sleep(0.5)
     for pid in started.values():
-        if group_alive(pid):
+        if group_alive(pid):  # a task that would not stop: killed, as a crashed worker would be
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while any(group_alive(pid) for pid in started.values()) and time.monotonic() < deadline:
+        time.sleep(0.2)
     for component in COMPONENTS:
         _pid_file(cfg, component).unlink(missing_ok=True)
     return list(started)

@@ -44,20 +44,20 @@ def ingest_dag(source: str):
             return [str(path) for path in new_files(settings().inbox, source)]
 
         @task(max_active_tis_per_dagrun=4)
-        def load_file(path: str) -> dict:
+        def load_file(path: str, ti=None) -> dict:
             from pathlib import Path
 
             from ingestion.runner import ingest_paths
 
             # a retry after the commit finds the bytes loaded: `duplicate`, not an error
             (result,) = ingest_paths(source, [Path(path)])
-            return result.as_json()
+            return {**result.as_json(), "attempt": ti.try_number if ti else 1}
 
         @task(outlets=[asset])
         def publish(results: list[dict], outlet_events=None) -> list[int]:
             from airflow.sdk.exceptions import AirflowSkipException
 
-            loaded = [r["load_id"] for r in results if r["status"] == "loaded"]
+            loaded = published_load_ids(results)
             if not loaded:
                 raise AirflowSkipException("nothing new was loaded: no Asset event")
             outlet_events[asset].extra = {"load_ids": loaded, "source": source}
@@ -66,6 +66,20 @@ def ingest_dag(source: str):
         publish(load_file.expand(path=list_new_files()))
 
     return ingest()
+
+
+def published_load_ids(results: list[dict]) -> list[int]:
+    """The loads an ingest run announces: the ones it loaded, and the one an earlier attempt of
+    the same task committed before it failed (the retry finds its own bytes: `duplicate`), so
+    that a retried load still rebuilds the marts. A file someone dropped twice announces
+    nothing."""
+    ids = []
+    for result in results:
+        if result["status"] == "loaded":
+            ids.append(result["load_id"])
+        elif result["status"] == "duplicate" and result.get("attempt", 1) > 1:
+            ids.append(result["duplicate_of"])
+    return ids
 
 
 def use_warehouse_credentials(context=None) -> None:

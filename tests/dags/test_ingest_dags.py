@@ -51,6 +51,19 @@ def test_an_ingest_dag_loads_new_files_once(db, inbox, airflow_db, asset_events,
     assert len(asset_events()) == 1
 
 
+def test_a_retried_load_that_had_committed_is_still_announced():
+    from ingestion.orchestration import published_load_ids
+
+    results = [
+        {"status": "loaded", "load_id": 7, "duplicate_of": None, "attempt": 1},
+        {"status": "duplicate", "load_id": 9, "duplicate_of": 8, "attempt": 2},  # a retry
+        {"status": "duplicate", "load_id": 10, "duplicate_of": 3, "attempt": 1},  # dropped twice
+        {"status": "rejected", "load_id": 11, "duplicate_of": None, "attempt": 1},
+    ]
+    assert published_load_ids(results) == [7, 8]
+    assert published_load_ids(results[2:]) == []
+
+
 @pytest.mark.parametrize("source", SOURCES)
 def test_each_ingest_dag_loads_only_its_own_files(source, db, inbox, airflow_db, dag_bag):
     samples.write_demo_inbox(inbox)
