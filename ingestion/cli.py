@@ -67,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="sample spreadsheets of every source through the DAGs -> marts")
     demo.add_argument("--json", action="store_true")
 
+    report = commands.add_parser("report", help="where a run's auditor report is (rewritten "
+                                 "from the warehouse)")
+    report.add_argument("--load-id", type=int, metavar="ID",
+                        help="the report of the run that covers this load (default: the "
+                             "latest run)")
+
     flow = commands.add_parser("airflow", help="start or stop Airflow on this machine")
     flow.add_argument("action", choices=["up", "down", "manifest"],
                       help="manifest: write the dbt manifest build_marts renders from")
@@ -171,7 +177,7 @@ def cmd_transform(args: argparse.Namespace) -> int:
             verdict = "passed" if result.validation["success"] else "FAILED"
             print(f"Mart validations {verdict}: {result.validation['report']}")
         if result.report:
-            print(f"Run summary: {result.report}")
+            print(f"Report: {result.report}")
         for failure in result.failures:
             print(f"  {failure}")
     return OK if result.status == "success" else CHECKS_FAILED
@@ -190,13 +196,13 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise UsageError(f"{args.inbox} is not a folder.")
         cfg = dataclasses.replace(cfg, inbox=args.inbox.resolve())
     results = ingest_inbox(cfg, on_result=lambda r: _print_result(r, args.json))
-    built = transform(cfg)
+    built = transform(cfg, kind="run")
     if args.json:
         print(json.dumps(built.as_json(), ensure_ascii=False))
     else:
         print(_summary(results) if results else f"No new file in {cfg.inbox}.")
         print(f"Marts {built.status}; tests {built.tests['pass']} passed, "
-              f"{built.tests['fail'] + built.tests['error']} failed. Run summary: {built.report}")
+              f"{built.tests['fail'] + built.tests['error']} failed. Report: {built.report}")
         for failure in built.failures:
             print(f"  {failure}")
     ok = all(r.status != "rejected" for r in results) and built.status == "success"
@@ -248,7 +254,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """The sample inbox through the real DAGs (`dag.test()`): the four ingests, then
     build_marts; what happened is read back from the warehouse."""
     from ingestion import airflow_local, warehouse
-    from ingestion.report import reports_dir
     from ingestion.runner import stage_demo_inbox
     from ingestion.settings import settings
     from ingestion.transform import mart_row_counts
@@ -268,9 +273,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
             "select load_id, source, file_name, status, rows_read, rows_loaded, "
             "rows_quarantined, duplicate_of from audit.loads where load_id > %s "
             "order by load_id", (before,)).fetchall()
+        row = conn.execute("select report_path from audit.runs where kind = 'dag' "
+                           "order by run_id desc limit 1").fetchone()
     counts = mart_row_counts(cfg)
-    reports = sorted(reports_dir(cfg).glob("build_marts-*.txt"), key=lambda p: p.stat().st_mtime)
-    summary = str(reports[-1]) if reports else None
+    summary = row[0] if row else None
     data_docs = str(cfg.home / "gx" / "data_docs" / "index.html")
     if args.json:
         print(json.dumps({"dag_runs": states, "loads": [list(row) for row in loads],
@@ -287,12 +293,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print("DAG runs: " + ", ".join(f"{dag_id} {state}" for dag_id, state in states.items()))
         for mart, count in counts.items():
             print(f"  marts.{mart:<22} {count:>6} rows")
-        print(f"Run summary: {summary}")
-        print(f"Data Docs:   {data_docs}")
+        print(f"Report:    {summary}")
+        print(f"Data Docs: {data_docs}")
         print("Try: lumbung trace pmm_regency_ranking --where regency_code=1673")
     ok = all(state == "success" for state in states.values()) and \
         all(row[3] != "rejected" for row in loads)
     return OK if ok else CHECKS_FAILED
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from ingestion.report import latest_run, run_of_load, write_report
+    from ingestion.settings import settings
+
+    cfg = settings()
+    run_id = run_of_load(args.load_id, cfg) if args.load_id else latest_run(cfg)
+    path = write_report(run_id, cfg)
+    print(f"Report of run {run_id}: {path}")
+    print(f"Data Docs: {cfg.home / 'gx' / 'data_docs' / 'index.html'}")
+    return OK
 
 
 def cmd_airflow(args: argparse.Namespace) -> int:
@@ -366,7 +384,7 @@ def _summary(results) -> str:
 COMMANDS = {"warehouse": cmd_warehouse, "ingest": cmd_ingest, "void": cmd_void,
             "transform": cmd_transform, "run": cmd_run, "trace": cmd_trace,
             "corrections": cmd_corrections,
-            "demo": cmd_demo, "airflow": cmd_airflow}
+            "demo": cmd_demo, "airflow": cmd_airflow, "report": cmd_report}
 
 
 if __name__ == "__main__":

@@ -121,7 +121,8 @@ def pii_scan(conn) -> pl.DataFrame:
     return frame.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64))
 
 
-def validate_marts(cfg: Settings | None = None, run_name: str | None = None) -> MartsValidation:
+def validate_marts(cfg: Settings | None = None, run_name: str | None = None,
+                   run_id: int | None = None) -> MartsValidation:
     cfg = cfg or settings()
     run_name = run_name or f"marts-{time.strftime('%Y%m%dT%H%M%S')}"
     checks: list[tuple[str, list[ExpectationSpec], pl.DataFrame]] = []
@@ -147,11 +148,12 @@ def validate_marts(cfg: Settings | None = None, run_name: str | None = None) -> 
                       "elapsed_s": elapsed}
             results.append(stored)
             conn.execute(
-                "insert into audit.validation_results (kind, suite_name, success, statistics, "
-                "expectations, data_docs_path, elapsed_s) values ('marts', %s, %s, %s, %s, %s, "
-                "%s)",
-                (stored["suite_name"], stored["success"], json.dumps(stored["statistics"]),
-                 json.dumps(stored["expectations"], default=str), page, elapsed))
+                "insert into audit.validation_results (kind, run_id, suite_name, success, "
+                "statistics, expectations, data_docs_path, elapsed_s) "
+                "values ('marts', %s, %s, %s, %s, %s, %s, %s)",
+                (run_id, stored["suite_name"], stored["success"],
+                 json.dumps(stored["statistics"]), json.dumps(stored["expectations"],
+                                                               default=str), page, elapsed))
         conn.commit()
     index = cfg.home / "gx" / "data_docs" / "index.html"
     return MartsValidation(success=all(r["success"] for r in results),

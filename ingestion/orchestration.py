@@ -82,6 +82,20 @@ def published_load_ids(results: list[dict]) -> list[int]:
     return ids
 
 
+def run_name(dag_run_id: str) -> str:
+    """The audit.runs name of a build_marts DAG run."""
+    return f"build_marts/{dag_run_id}"
+
+
+def record_dbt_task(project_dir: str, context=None, **_) -> None:
+    """After each Cosmos task (its dbt command done, failed or not): the results it wrote to
+    its run_results.json, recorded under the DAG run's audit.runs row."""
+    from ingestion.runs import record_dbt_results, results_from_target, start_run
+
+    run_id = start_run("dag", name=run_name(context["run_id"]))
+    record_dbt_results(run_id, results_from_target(project_dir))
+
+
 def use_warehouse_credentials(context=None) -> None:
     """Before each dbt task, in the worker: LUMBUNG_DB_* for the committed profile, from the
     worker's own LUMBUNG_WAREHOUSE_URL or embedded warehouse. Credentials thus never sit in the
@@ -130,6 +144,12 @@ def build_marts_dag():
                "marts with Great Expectations and writes the run summary.",
     )
     def build_marts():
+        @task
+        def begin(run_id=None) -> int:
+            from ingestion.runs import start_run
+
+            return start_run("dag", name=run_name(run_id))
+
         dbt = DbtTaskGroup(
             group_id="dbt",
             project_config=ProjectConfig(dbt_project_path=DBT_PROJECT, manifest_path=manifest,
@@ -143,14 +163,15 @@ def build_marts_dag():
             render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST,
                                        test_behavior=TestBehavior.BUILD, emit_datasets=False,
                                        should_detach_multiple_parents_tests=True),
-            operator_args={"pre_execute": use_warehouse_credentials},
+            operator_args={"pre_execute": use_warehouse_credentials,
+                           "callback": record_dbt_task},
         )
 
         @task
-        def validate_marts() -> dict:
+        def validate_marts(lumbung_run: int) -> dict:
             from ingestion.marts_check import validate_marts as run
 
-            outcome = run(run_name=None)
+            outcome = run(run_id=lumbung_run)
             if not outcome.success:
                 failed = [s["suite_name"] for s in outcome.suites if not s["success"]]
                 raise ValueError(f"mart validations failed: {', '.join(failed)}; see "
@@ -159,13 +180,22 @@ def build_marts_dag():
 
         @task(trigger_rule="all_done")
         def report(ti=None, run_id=None) -> str:
-            from ingestion.report import write_summary
+            from ingestion import runs
+            from ingestion.report import write_report
 
+            lumbung_run = runs.start_run("dag", name=run_name(run_id))  # the one begin made
             validated = ti.xcom_pull(task_ids="validate_marts")  # None: dbt or checks failed
-            status = "success" if validated else "failed (see the dbt tasks' logs)"
-            return str(write_summary(f"build_marts-{run_id}", status))
+            runs.finish_run(lumbung_run, "success" if validated else "failed")
+            page = write_report(lumbung_run)
+            if not validated:  # the report is written either way; the DAG run still fails
+                from airflow.sdk.exceptions import AirflowFailException
 
-        checked = validate_marts()
+                raise AirflowFailException(f"dbt or the mart validations failed; see {page}")
+            return str(page)
+
+        started = begin()
+        started >> dbt
+        checked = validate_marts(started)
         dbt >> checked >> report()
 
     return build_marts()

@@ -30,13 +30,14 @@ class TransformResult:
     tests: dict[str, int] = field(default_factory=lambda: {
         "pass": 0, "fail": 0, "warn": 0, "error": 0, "skipped": 0})
     validation: dict | None = None
+    run_id: int | None = None
     report: str | None = None
     elapsed_s: float = 0.0
     failures: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict:
         return {"status": self.status, "models": self.models, "tests": self.tests,
-                "validation": self.validation, "report": self.report,
+                "validation": self.validation, "run_id": self.run_id, "report": self.report,
                 "elapsed_s": round(self.elapsed_s, 2)}
 
 
@@ -93,15 +94,24 @@ def write_manifest(cfg: Settings | None = None) -> Path:
 
 
 def transform(cfg: Settings | None = None, *, full_refresh: bool = False,
-              validate: bool = True) -> TransformResult:
+              validate: bool = True, kind: str = "transform") -> TransformResult:
+    """A run of KIND (`transform`, `run`, `demo`): dbt build, the mart validations, then the
+    run's outcome and its auditor report, all recorded in the warehouse."""
+    from ingestion import runs
+    from ingestion.report import write_report
+
     cfg = cfg or settings()
     started = time.perf_counter()
     warehouse.connect(cfg).close()  # start on demand; unreachable -> exit 3 before dbt runs
+    run_id = runs.start_run(kind, cfg=cfg)
     command = ["build"] + (["--full-refresh"] if full_refresh else [])
     outcome = run_dbt(command, cfg)
-    result = TransformResult(status="success" if outcome.success else "failed")
+    result = TransformResult(status="success" if outcome.success else "failed", run_id=run_id)
     if outcome.exception is not None and outcome.result is None:
+        runs.finish_run(run_id, "failed", cfg)
+        write_report(run_id, cfg)
         raise _dbt_error(outcome.exception)
+    runs.record_dbt_results(run_id, runs.results_from_runner(outcome), cfg)
     for node_result in getattr(outcome.result, "results", []) or []:
         node = node_result.node
         status = str(node_result.status)
@@ -119,15 +129,12 @@ def transform(cfg: Settings | None = None, *, full_refresh: bool = False,
     if validate and outcome.success:
         from ingestion.marts_check import validate_marts
 
-        validation = validate_marts(cfg)
+        validation = validate_marts(cfg, run_id=run_id)
         result.validation = validation.as_json()
         if not validation.success:
             result.status = "failed"
-    if validate:
-        from ingestion.report import write_summary
-
-        result.report = str(write_summary(f"transform-{time.strftime('%Y%m%dT%H%M%S')}",
-                                          result.status, cfg))
+    runs.finish_run(run_id, result.status, cfg)
+    result.report = str(write_report(run_id, cfg))
     result.elapsed_s = time.perf_counter() - started
     return result
 

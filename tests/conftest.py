@@ -42,7 +42,8 @@ def db(lumbung_home):
 
     with warehouse.connect() as conn:
         tables = [f"raw.{s}" for s in SOURCES] + [f"quarantine.{s}" for s in SOURCES]
-        conn.execute(f"truncate {', '.join(tables)}, audit.validation_results, audit.loads")
+        conn.execute(f"truncate {', '.join(tables)}, audit.validation_results, audit.loads, "
+                     "audit.dbt_results, audit.runs")
         conn.commit()
         yield conn
         conn.rollback()

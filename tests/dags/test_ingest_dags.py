@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 
@@ -101,7 +102,7 @@ def test_build_marts_renders_a_task_per_model_and_no_secret(dag_bag, lumbung_hom
     assert password not in serialized and "LUMBUNG_DB_PASSWORD" not in serialized
 
 
-def test_build_marts_builds_the_marts(db, inbox, airflow_db, dag_bag, lumbung_home):
+def test_build_marts_builds_the_marts(db, inbox, airflow_db, dag_bag):
     from ingestion.runner import ingest_inbox
     from ingestion.transform import mart_row_counts
 
@@ -116,12 +117,26 @@ def test_build_marts_builds_the_marts(db, inbox, airflow_db, dag_bag, lumbung_ho
     assert suites[0] >= len(counts) and suites[1] is True
     (report,) = [ti for ti in run.get_task_instances() if ti.task_id == "report"]
     assert report.state == "success"
-    summary = max((lumbung_home / "reports").glob("build_marts-*.txt"),
-                  key=lambda p: p.stat().st_mtime)
-    lines = summary.read_text().splitlines()
-    assert "dbt build: success" in lines
-    shown = dict(line.split() for line in lines if line.startswith("  marts."))
-    assert shown == {f"marts.{mart}": str(count) for mart, count in counts.items()}
+    # the DAG run's audit.runs row: its loads, every Cosmos task's dbt results, the report
+    run_id, outcome, load_ids, mart_rows, page = db.execute(
+        "select run_id, outcome, load_ids, mart_rows, report_path from audit.runs "
+        "where name = %s", (f"build_marts/{run.run_id}",)).fetchone()
+    assert outcome == "success" and mart_rows == counts
+    assert sorted(load_ids) == [r[0] for r in db.execute(
+        "select load_id from audit.loads order by load_id")]
+    built = dict(db.execute("select resource_type, count(*) from audit.dbt_results "
+                            "where run_id = %s and status = 'success' "
+                            "group by resource_type", (run_id,)).fetchall())
+    manifest = json.loads(dbt_manifest_path().read_text())
+    assert built["model"] == sum(n["resource_type"] == "model"
+                                 for n in manifest["nodes"].values())
+    assert db.execute("select count(*) from audit.dbt_results where run_id = %s and status "
+                      "not in ('success', 'pass')", (run_id,)).fetchone()[0] == 0
+    assert db.execute("select count(*) from audit.validation_results where run_id = %s",
+                      (run_id,)).fetchone()[0] == suites[0]
+    html = Path(page).read_text()
+    assert f"Lumbung run {run_id} &middot; dag &middot;" in html
+    assert str(counts["teacher_journey"]) in html
 
 
 def dbt_manifest_path():
