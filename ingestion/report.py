@@ -51,7 +51,7 @@ def run_of_load(load_id: int, cfg: Settings | None = None) -> int:
         if conn.execute("select 1 from audit.loads where load_id = %s",
                         (load_id,)).fetchone() is None:
             raise UsageError(f"There is no load {load_id}.")
-        row = conn.execute("select run_id from audit.runs where %s = any(load_ids) "
+        row = conn.execute("select run_id from audit.runs where load_ids @> array[%s::bigint] "
                            "order by run_id limit 1", (load_id,)).fetchone()
     if row is None:
         raise UsageError(f"Load {load_id} is not in a run yet: `lumbung transform` (or the "

@@ -31,7 +31,8 @@ def start_run(kind: str, name: str | None = None, cfg: Settings | None = None) -
             insert into audit.runs (kind, name, started_by, load_ids)
             values (%s, %s, %s, array(
                 select l.load_id from audit.loads l
-                where not exists (select from audit.runs r where l.load_id = any(r.load_ids))
+                where not exists (select from audit.runs r
+                                  where r.load_ids @> array[l.load_id])
                 order by l.load_id))
             returning run_id""", (kind, name, cfg.user)).fetchone()[0]
         conn.commit()

@@ -16,6 +16,8 @@ create table if not exists audit.runs (
 );
 comment on table audit.runs is
     'One row per run that builds the marts: what it reported, how it ended, where its report is.';
+-- "which run reported load N" (`load_ids @> array[N]`) stays an index lookup as runs pile up
+create index if not exists runs_load_ids on audit.runs using gin (load_ids);
 
 -- dbt's result for every node a run built or tested (from dbtRunner, or from each Cosmos task)
 create table if not exists audit.dbt_results (
