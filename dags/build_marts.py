@@ -1,7 +1,7 @@
 """Airflow DAG build_marts.
 
 dbt through Cosmos (a task per model) on any raw Asset event, then mart validations and the
-run summary.
+auditor report.
 """
 
 from ingestion.orchestration import build_marts_dag

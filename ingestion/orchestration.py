@@ -110,7 +110,7 @@ def use_warehouse_credentials(context=None) -> None:
 
 def build_marts_dag():
     """build_marts: on any raw Asset event, dbt through Cosmos (a task per model, its tests
-    with it), then the mart validations and the run summary, as `lumbung transform` does."""
+    with it), then the mart validations and the auditor report, as `lumbung transform` does."""
     from cosmos import (
         DbtTaskGroup,
         ExecutionConfig,
@@ -141,7 +141,7 @@ def build_marts_dag():
         tags=["lumbung", "dbt", "marts"],
         doc_md="Rebuilds staging, intermediate and marts with dbt (one Cosmos task per model, "
                "its tests with it) when any source's raw Asset changes, then validates the "
-               "marts with Great Expectations and writes the run summary.",
+               "marts with Great Expectations and writes the auditor report.",
     )
     def build_marts():
         @task
