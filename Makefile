@@ -15,7 +15,7 @@ RUN := $(UV) run --frozen --no-sync
 help:
 	@echo "make demo   sample spreadsheets of every source -> the embedded warehouse"
 	@echo "make test   the whole test suite against a real embedded PostgreSQL"
-	@echo "make bench  ingest timings on a generated 100,000-row PMM workbook"
+	@echo "make bench  SPEC 9's figures and ratios on generated 100k and 1M-row PMM workbooks"
 	@echo "make lint   ruff"
 
 $(CURDIR)/.tools/bin/uv:
@@ -38,7 +38,7 @@ lint: sync
 	$(RUN) ruff check ingestion tests bench
 
 bench: sync
-	$(RUN) python bench/ingest_timing.py
+	$(RUN) python bench/run.py
 
 clean:
 	-$(RUN) lumbung airflow down
