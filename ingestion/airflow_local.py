@@ -98,7 +98,10 @@ def environment(cfg: Settings | None = None) -> dict[str, str]:
     folder.mkdir(parents=True, exist_ok=True)
     api = f"http://127.0.0.1:{port()}"
     metadata = metadata_url(cfg)
-    return {
+    # psycopg 3 serves async too; for any other driver Airflow derives its async URL itself
+    asynchronous = os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC") or (
+        metadata if metadata.startswith("postgresql+psycopg://") else None)
+    env = {
         "AIRFLOW_HOME": str(folder),
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -108,8 +111,6 @@ def environment(cfg: Settings | None = None) -> dict[str, str]:
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{api}/execution/",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata,
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": os.environ.get(
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC") or metadata,
         "AIRFLOW__API__BASE_URL": api,
         "AIRFLOW__API_AUTH__JWT_SECRET": _secret(folder / "jwt.secret"),
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
@@ -121,6 +122,9 @@ def environment(cfg: Settings | None = None) -> dict[str, str]:
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
+    if asynchronous:
+        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"] = asynchronous
+    return env
 
 
 def configure(cfg: Settings | None = None) -> dict[str, str]:
