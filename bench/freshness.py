@@ -18,9 +18,7 @@ import datetime as dt
 import shutil
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 TIMEOUT_S = 600
 
@@ -40,21 +38,21 @@ def main() -> None:
 
 
 def one_run(cfg, rows: int) -> float:
-    from ingestion import samples, warehouse
+    from run import workbook  # bench/run.py: the bench's one generator of PMM workbooks
+
+    from ingestion import warehouse
+
     with warehouse.connect(cfg) as conn:
         latest = conn.execute("select max(snapshot_date) from raw.pmm_progress").fetchone()[0]
     snapshot = max(latest or dt.date(2023, 1, 1), dt.date(2023, 1, 1)) + dt.timedelta(days=7)
-    title = ["Rekap Progres Pelatihan Mandiri",
-             f"Data per {samples.indonesian_date(snapshot)}"]
-    staging = Path(tempfile.mkdtemp())
     name = f"pmm_freshness_{snapshot:%Y%m%d}.xlsx"
-    body = samples.pmm_rows(seed=snapshot.toordinal(), n=rows, invalid_share=0.02)
-    samples.write_table(staging / name, {"Progres PMM": samples.titled(title, body)})
     target = cfg.inbox / "pmm_progress" / name
     target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(name + ".partial")  # not a spreadsheet name: the DAG skips it
+    shutil.copyfile(workbook(rows, snapshot), partial)
 
     dropped = time.time()
-    shutil.move(staging / name, target)  # one rename: the DAG never sees half a file
+    partial.rename(target)  # one rename in one folder: the DAG never sees half a file
     print(f"dropped {rows} rows as {target} (snapshot {snapshot}); waiting for the marts...")
     loaded_at = None
     while time.time() - dropped < TIMEOUT_S:

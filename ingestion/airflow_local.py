@@ -199,7 +199,7 @@ def up(cfg: Settings | None = None, wait_s: float = 120) -> str:
     logs.mkdir(parents=True, exist_ok=True)
     (home(cfg) / "run").mkdir(parents=True, exist_ok=True)
     address = f"http://127.0.0.1:{port()}"
-    if "api-server" not in already and _listening(port()):
+    if "api-server" not in already and warehouse.accepts_connections(port()):
         raise UsageError(f"Port {port()} is taken by another program: set "
                          "LUMBUNG_AIRFLOW_PORT to a free port.")
     for component in COMPONENTS:
@@ -273,14 +273,6 @@ def _healthy(address: str) -> bool:
             return reply.status == 200
     except OSError:
         return False
-
-
-def _listening(number: int) -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", number)) == 0
 
 
 # ---------------------------------------------------------------------------------------------

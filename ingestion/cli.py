@@ -257,6 +257,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from ingestion.runner import stage_demo_inbox
     from ingestion.settings import settings
     from ingestion.transform import mart_row_counts
+    from ingestion.validate import data_docs_index
 
     cfg = settings()
     staged = stage_demo_inbox(cfg)
@@ -277,7 +278,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                            "order by run_id desc limit 1").fetchone()
     counts = mart_row_counts(cfg)
     summary = row[0] if row else None
-    data_docs = str(cfg.home / "gx" / "data_docs" / "index.html")
+    data_docs = str(data_docs_index(cfg.home))
     if args.json:
         print(json.dumps({"dag_runs": states, "loads": [list(row) for row in loads],
                           "mart_rows": counts, "report": summary, "data_docs": data_docs},
@@ -292,7 +293,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(line)
         print("DAG runs: " + ", ".join(f"{dag_id} {state}" for dag_id, state in states.items()))
         for mart, count in counts.items():
-            print(f"  marts.{mart:<22} {count:>6} rows")
+            print(f"  marts.{mart:<22} {'not built' if count is None else count:>6} rows")
         print(f"Report:    {summary}")
         print(f"Data Docs: {data_docs}")
         print("Try: lumbung trace pmm_regency_ranking --where regency_code=1673")
@@ -304,12 +305,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from ingestion.report import latest_run, run_of_load, write_report
     from ingestion.settings import settings
+    from ingestion.validate import data_docs_index
 
     cfg = settings()
     run_id = run_of_load(args.load_id, cfg) if args.load_id else latest_run(cfg)
     path = write_report(run_id, cfg)
     print(f"Report of run {run_id}: {path}")
-    print(f"Data Docs: {cfg.home / 'gx' / 'data_docs' / 'index.html'}")
+    print(f"Data Docs: {data_docs_index(cfg.home)}")
     return OK
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import polars as pl
 
@@ -155,10 +154,7 @@ def validate_marts(cfg: Settings | None = None, run_name: str | None = None,
                  json.dumps(stored["statistics"]), json.dumps(stored["expectations"],
                                                                default=str), page, elapsed))
         conn.commit()
-    index = cfg.home / "gx" / "data_docs" / "index.html"
+    index = validate.data_docs_index(cfg.home)
     return MartsValidation(success=all(r["success"] for r in results),
                            report=str(index) if index.exists() else None, suites=results)
 
-
-def report_path(cfg: Settings | None = None) -> Path:
-    return (cfg or settings()).home / "gx" / "data_docs" / "index.html"

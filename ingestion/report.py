@@ -17,6 +17,7 @@ from ingestion.contracts import SOURCES
 from ingestion.errors import UsageError
 from ingestion.reasons import text_en, text_id
 from ingestion.settings import Settings, settings
+from ingestion.validate import data_docs_index
 
 TEMPLATES = Path(__file__).parent / "templates"
 EXAMPLES_PER_REASON = 5
@@ -107,7 +108,7 @@ def report_data(conn, run_id: int, cfg: Settings) -> dict:
                   for mart, rows in (run["mart_rows"] or {}).items()],
         "chart": _chart(loaded),
         "examples_per_reason": EXAMPLES_PER_REASON,
-        "data_docs": (cfg.home / "gx" / "data_docs" / "index.html").as_uri(),
+        "data_docs": data_docs_index(cfg.home).as_uri(),
     }
 
 

@@ -39,12 +39,6 @@ def start_run(kind: str, name: str | None = None, cfg: Settings | None = None) -
     return run_id
 
 
-def run_id_of(name: str, cfg: Settings | None = None) -> int | None:
-    with warehouse.connect(cfg or settings()) as conn:
-        row = conn.execute("select run_id from audit.runs where name = %s", (name,)).fetchone()
-    return row[0] if row else None
-
-
 def record_dbt_results(run_id: int, results: list[dict], cfg: Settings | None = None) -> None:
     """Upsert dbt's node results: dicts with unique_id, status, message, elapsed_s."""
     if not results:
@@ -91,15 +85,11 @@ def results_from_target(project_dir: str | Path) -> list[dict]:
 
 def finish_run(run_id: int, outcome: str, cfg: Settings | None = None) -> None:
     """Close the run: its outcome, and the row count of every analytic mart now."""
-    from ingestion.marts_check import ANALYTIC_MARTS
+    from ingestion.transform import mart_row_counts
 
     cfg = cfg or settings()
+    counts = mart_row_counts(cfg)
     with warehouse.connect(cfg) as conn:
-        counts = {}
-        for mart in ANALYTIC_MARTS:
-            exists = conn.execute("select to_regclass(%s)", (f"marts.{mart}",)).fetchone()[0]
-            counts[mart] = (conn.execute(f"select count(*) from marts.{mart}").fetchone()[0]
-                            if exists else None)
         conn.execute("update audit.runs set finished_at = clock_timestamp(), outcome = %s, "
                      "mart_rows = %s where run_id = %s",
                      (outcome, json.dumps(counts), run_id))

@@ -147,9 +147,14 @@ def _dbt_error(exc: BaseException) -> LumbungError:
     return UsageError(f"dbt could not run the project: {first[:300]}")
 
 
-def mart_row_counts(cfg: Settings | None = None) -> dict[str, int]:
+def mart_row_counts(cfg: Settings | None = None) -> dict[str, int | None]:
+    """Rows of every analytic mart; None for a mart not built yet (a build that failed)."""
     from ingestion.marts_check import ANALYTIC_MARTS
 
+    counts: dict[str, int | None] = {}
     with warehouse.connect(cfg or settings()) as conn:
-        return {mart: conn.execute(f"select count(*) from marts.{mart}").fetchone()[0]
-                for mart in ANALYTIC_MARTS}
+        for mart in ANALYTIC_MARTS:
+            built = conn.execute("select to_regclass(%s)", (f"marts.{mart}",)).fetchone()[0]
+            counts[mart] = (conn.execute(f"select count(*) from marts.{mart}").fetchone()[0]
+                            if built else None)
+    return counts

@@ -117,13 +117,22 @@ DOCS_SITE = {
 }
 
 
+def gx_home(home: Path) -> Path:
+    """Where GX writes under LUMBUNG_HOME: stores, results, Data Docs."""
+    return home / "gx"
+
+
+def data_docs_index(home: Path) -> Path:
+    return gx_home(home) / "data_docs" / "index.html"
+
+
 def context(home: Path):
     """The file context rooted at `expectations/`, its outputs under HOME/gx (cached)."""
     key = str(home)
     if key in _contexts:
         return _contexts[key]
     gx = import_gx()
-    runtime = {"LUMBUNG_GX_HOME": str(home / "gx")}
+    runtime = {"LUMBUNG_GX_HOME": str(gx_home(home))}
     ctx = gx.get_context(mode="file", project_root_dir=str(GX_PROJECT),
                          runtime_environment=runtime)
     if _configure(ctx):  # only when the committed configuration is not already right

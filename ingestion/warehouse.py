@@ -140,7 +140,7 @@ class EmbeddedServer:
         if result.returncode != 0:
             raise LumbungError(f"initdb failed: {_last_line(result.stderr)}")
         state = self._state()
-        state.setdefault("port", _free_port())
+        state.setdefault("port", free_port())
         self.state_file.write_text(json.dumps(state))
         return True
 
@@ -157,12 +157,12 @@ class EmbeddedServer:
                 return
             port = self.port
             if port is None or not _port_free(port):
-                if port is not None and _accepts(port):
+                if port is not None and accepts_connections(port):
                     raise WarehouseUnavailable(
                         f"Port {port} kept in {self.state_file} is used by another server; "
                         "stop it or delete that file's port to choose a new one."
                     )
-                port = _free_port()
+                port = free_port()
                 self.state_file.write_text(json.dumps({**self._state(), "port": port}))
             options = f"-h 127.0.0.1 -p {port} -k '' -c timezone=Asia/Jakarta"
             result = self._pg([
@@ -217,7 +217,8 @@ def _last_line(text: str) -> str:
     return lines[-1] if lines else "no output"
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing uses now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -235,7 +236,8 @@ def _port_free(port: int) -> bool:
             return False
 
 
-def _accepts(port: int) -> bool:
+def accepts_connections(port: int) -> bool:
+    """Whether something listens on 127.0.0.1:PORT."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.5)
         return sock.connect_ex(("127.0.0.1", port)) == 0

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,13 +13,7 @@ import urllib.request
 
 import pytest
 
-from ingestion import samples
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from ingestion import samples, warehouse
 
 
 def _lumbung(env: dict, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -33,7 +26,7 @@ def airflow_env(lumbung_home, tmp_path):
     # Airflow's settings come from `lumbung airflow up`, not from the DAG tests' sqlite setup
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
     env.update(LUMBUNG_HOME=str(lumbung_home), LUMBUNG_INBOX=str(tmp_path / "inbox"),
-               LUMBUNG_AIRFLOW_PORT=str(_free_port()))
+               LUMBUNG_AIRFLOW_PORT=str(warehouse.free_port()))
     yield env
     _lumbung(env, "airflow", "down")
 
