@@ -15,6 +15,7 @@ import hashlib
 import io
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -235,59 +236,56 @@ def _write_batch(conn, batch: Batch, contract: Contract, result: LoadResult, pat
             pl.when(valid).then(pl.lit([None], dtype=pl.List(pl.String)))
             .otherwise(pl.col("_reason_columns")).alias("_reason_columns"),
         )
-        result.rows_quarantined = _copy_quarantine(conn, contract, held, result, path, digest)
+        result.rows_quarantined = _copy_quarantine(conn, contract, batch, held, result, path,
+                                                   digest)
         result.reasons = {"too_many_invalid_rows": 1, **batch.reason_counts(), "file_rejected":
                           int((~invalid).sum())}
         if result.reasons["file_rejected"] == 0:
             del result.reasons["file_rejected"]
         return
-    valid = rows.filter(~invalid)
-    result.rows_loaded = _copy_raw(conn, contract, valid, result, path, digest, key)
-    result.rows_quarantined = _copy_quarantine(conn, contract, rows.filter(invalid), result,
-                                               path, digest)
+    result.rows_loaded = _copy_raw(conn, contract, rows, ~invalid, result, path, digest, key)
+    result.rows_quarantined = _copy_quarantine(conn, contract, batch, rows.filter(invalid),
+                                               result, path, digest)
     result.reasons = batch.reason_counts()
-    repairs = {
-        "repaired_id": int(valid["_repaired_ids"].sum() or 0),
-        "fuzzy_regency": int((valid["regency_match"] == "fuzzy").sum() or 0)
-        if "regency_match" in valid.columns else 0,
-    }
+    fuzzy = pl.col("regency_match") == "fuzzy" if "regency_match" in rows.columns else pl.lit(False)
+    repaired, fuzzy_count = rows.select(
+        pl.col("_repaired_ids").filter(~invalid).sum(), fuzzy.filter(~invalid).sum()).row(0)
+    repairs = {"repaired_id": int(repaired or 0), "fuzzy_regency": int(fuzzy_count or 0)}
     result.repairs = {k: v for k, v in repairs.items() if v}
 
 
-def _lineage(frame: pl.DataFrame, result: LoadResult, path: Path, digest: str) -> pl.DataFrame:
-    return frame.with_columns(
-        pl.lit(result.load_id, pl.Int64).alias("_load_id"),
-        pl.lit(path.name).alias("_source_file"),
-        pl.lit(digest).alias("_file_sha256"),
-    )
+def _lineage(result: LoadResult, path: Path, digest: str) -> list[pl.Expr]:
+    return [pl.lit(result.load_id, pl.Int64).alias("_load_id"),
+            pl.lit(path.name).alias("_source_file"), pl.lit(digest).alias("_file_sha256")]
 
 
-def _copy_raw(conn, contract: Contract, valid: pl.DataFrame, result: LoadResult, path: Path,
-              digest: str, key: bytes) -> int:
-    if valid.height == 0:
+def _copy_raw(conn, contract: Contract, rows: pl.DataFrame, valid: pl.Series,
+              result: LoadResult, path: Path, digest: str, key: bytes) -> int:
+    """The VALID rows of ROWS to raw, with their pseudonym keys and lineage."""
+    loaded = int(valid.sum())
+    if loaded == 0:
         return 0
     keys = {}
     for column in contract.columns.values():
         if column.pseudonym:
-            keys[column.pseudonym] = pseudonymise(valid[column.name], key)
-    frame = _lineage(valid.with_columns(**keys), result, path, digest)
+            keys[column.pseudonym] = pseudonymise(rows[column.name], key)
     columns = [name for name, _ in contract.raw_columns()] + [
         "_extra", "_load_id", "_source_file", "_sheet", "_row_number", "_file_sha256"]
-    _copy(conn, sql.Identifier("raw", contract.source), frame.select(columns))
-    return valid.height
+    _copy(conn, sql.Identifier("raw", contract.source), rows.with_columns(**keys), columns,
+          keep=valid, lineage=_lineage(result, path, digest))
+    return loaded
 
 
-def _copy_quarantine(conn, contract: Contract, bad: pl.DataFrame, result: LoadResult,
-                     path: Path, digest: str) -> int:
+def _copy_quarantine(conn, contract: Contract, batch: Batch, bad: pl.DataFrame,
+                     result: LoadResult, path: Path, digest: str) -> int:
     if bad.height == 0:
         return 0
-    frame = _lineage(bad, result, path, digest).with_columns(_reason_details(bad)).select(
-        pl.col("_cells").alias("cells"),
-        _pg_array(pl.col("_reasons")).alias("reasons"),
-        "reason_details",
-        "_load_id", "_source_file", "_sheet", "_row_number", "_file_sha256",
-    )
-    _copy(conn, sql.Identifier("quarantine", contract.source), frame)
+    frame = bad.with_columns(_reason_details(bad), batch.cells_json(bad),
+                             _pg_array(pl.col("_reasons")).alias("reasons"))
+    columns = ["_cells", "reasons", "reason_details", "_load_id", "_source_file", "_sheet",
+               "_row_number", "_file_sha256"]
+    _copy(conn, sql.Identifier("quarantine", contract.source), frame, columns,
+          lineage=_lineage(result, path, digest), names={"_cells": "cells"})
     return bad.height
 
 
@@ -308,17 +306,29 @@ def _pg_array(expr: pl.Expr) -> pl.Expr:
         "}")
 
 
-def _copy(conn, table: sql.Composable, frame: pl.DataFrame) -> None:
-    """COPY a frame in CSV form: polars writes it, PostgreSQL parses it; no row loop here."""
-    buffer = io.BytesIO()
-    frame.write_csv(buffer, include_header=False, null_value="\\N", date_format="%Y-%m-%d",
-                    quote_style="necessary")
+COPY_ROWS = 100_000
+
+
+def _copy(conn, table: sql.Composable, frame: pl.DataFrame, columns: list[str], *,
+          keep: pl.Series | None = None, lineage: Sequence[pl.Expr] = (),
+          names: dict[str, str] | None = None) -> None:
+    """COPY COLUMNS of FRAME's rows (those where KEEP is true) in CSV form: polars writes it,
+    PostgreSQL parses it; no row loop here. It goes in slices of COPY_ROWS rows, each filtered
+    and given its lineage on its own, so no second copy of a million-row batch is made.
+    NAMES renames a frame column to its table column."""
+    targets = [(names or {}).get(c, c) for c in columns]
     statement = sql.SQL("copy {} ({}) from stdin with (format csv, null '\\N')").format(
-        table, sql.SQL(", ").join(sql.Identifier(c) for c in frame.columns))
+        table, sql.SQL(", ").join(sql.Identifier(c) for c in targets))
     with conn.cursor() as cur, cur.copy(statement) as copy:
-        view = buffer.getbuffer()
-        for start in range(0, len(view), 1 << 20):
-            copy.write(view[start:start + (1 << 20)])
+        for start in range(0, frame.height, COPY_ROWS):
+            part = frame.slice(start, COPY_ROWS)
+            if keep is not None:
+                part = part.filter(keep.slice(start, COPY_ROWS))
+            buffer = io.BytesIO()
+            part.with_columns(*lineage).select(columns).write_csv(
+                buffer, include_header=False, null_value="\\N", date_format="%Y-%m-%d",
+                quote_style="necessary")
+            copy.write(buffer.getbuffer())
 
 
 def _write_validation(conn, load_id: int, outcome: validate.ValidationOutcome) -> None:

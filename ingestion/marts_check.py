@@ -138,13 +138,12 @@ def validate_marts(cfg: Settings | None = None, run_name: str | None = None,
         checks.append(("personal_data", _pii_specs(), pii_scan(conn)))
         results = []
         for name, specs, frame in checks:
-            suite_result, page, elapsed = validate.run_suite(
+            run = validate.run_suite(
                 cfg.home, f"marts_{name}", specs, f"marts_{name}", frame, run_name, [ROW])
-            outcomes = validate.outcomes(suite_result, specs, [ROW])
-            stored = {"suite_name": f"marts_{name}", "success": bool(suite_result.success),
-                      "statistics": validate.plain(dict(suite_result.statistics)),
-                      "expectations": validate.stored_expectations(outcomes), "report": page,
-                      "elapsed_s": elapsed}
+            stored = {"suite_name": f"marts_{name}", "success": run.success,
+                      "statistics": run.statistics,
+                      "expectations": validate.stored_expectations(run.expectations),
+                      "report": run.page, "elapsed_s": run.elapsed_s}
             results.append(stored)
             conn.execute(
                 "insert into audit.validation_results (kind, run_id, suite_name, success, "
@@ -152,7 +151,8 @@ def validate_marts(cfg: Settings | None = None, run_name: str | None = None,
                 "values ('marts', %s, %s, %s, %s, %s, %s, %s)",
                 (run_id, stored["suite_name"], stored["success"],
                  json.dumps(stored["statistics"]), json.dumps(stored["expectations"],
-                                                               default=str), page, elapsed))
+                                                               default=str), run.page,
+                 run.elapsed_s))
         conn.commit()
     index = validate.data_docs_index(cfg.home)
     return MartsValidation(success=all(r["success"] for r in results),

@@ -14,14 +14,18 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import gc
 import io
 import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import polars as pl
 
+from ingestion import memory
 from ingestion.cells import (
     BOOL,
     DATE,
@@ -48,7 +52,7 @@ SPREADSHEET_FORMATS = {
 }
 HEADER_SCAN_ROWS = 16
 MIN_HEADER_MATCHES = 3
-CHUNK_ROWS = 200_000
+CHUNK_ROWS = 100_000
 
 
 # ---------------------------------------------------------------------------------------------
@@ -119,6 +123,8 @@ def read_file(
                 f"{path.name} has more than {max_rows:,} data rows (LUMBUNG_MAX_ROWS).",
             )
         read.append(sheet)
+    raw_sheets = rows = None  # calamine's copy of the workbook: every cell is in `read` now
+    memory.release()
 
     if not read:
         if incomplete:
@@ -166,6 +172,16 @@ def _refuse_zip_bomb(path: Path, limit: float) -> None:
 
 
 def _workbook_rows(path: Path, fmt: str) -> list[tuple[str, RowSource]]:
+    with ThreadPoolExecutor(1, thread_name_prefix="error-cells") as pool:
+        # calamine parses without the GIL: the error-cell scan unzips the sheets beside it
+        error_scan = pool.submit(_xlsx_error_cells, path) if fmt == "xlsx" else None
+        sheets = _calamine_sheets(path, fmt)
+        error_cells = error_scan.result() if error_scan else {}
+    return [(name, (rows, None, error_cells.get(name, {}))) for name, rows in sheets]
+
+
+def _calamine_sheets(path: Path, fmt: str) -> list[tuple[str, Iterator[Sequence[object]]]]:
+    """Every sheet of the workbook, loaded by calamine, with an iterator over its rows."""
     from python_calamine import CalamineWorkbook, PasswordError
 
     try:
@@ -185,7 +201,6 @@ def _workbook_rows(path: Path, fmt: str) -> list[tuple[str, RowSource]]:
             "unreadable_file",
             f"{path.name} cannot be opened as a {fmt} workbook ({_first_line(err)}).",
         ) from None
-    error_cells = _xlsx_error_cells(path) if fmt == "xlsx" else {}
     out = []
     for name in names:
         try:
@@ -196,7 +211,7 @@ def _workbook_rows(path: Path, fmt: str) -> list[tuple[str, RowSource]]:
                 "unreadable_file",
                 f"Sheet {name!r} of {path.name} cannot be read ({_first_line(err)}).",
             ) from None
-        out.append((name, (rows, None, error_cells.get(name, {}))))
+        out.append((name, rows))
     return out
 
 
@@ -230,10 +245,10 @@ def _xlsx_error_cells(path: Path) -> dict[str, dict[tuple[int, int], str]]:
             targets = _xlsx_sheet_targets(zf)
             for name, target in targets.items():
                 try:
+                    if not _member_contains(zf, target, b't="e"'):
+                        continue
                     data = zf.read(target)
                 except KeyError:
-                    continue
-                if b't="e"' not in data:
                     continue
                 cells: dict[tuple[int, int], str] = {}
                 pos = data.find(b't="e"')
@@ -254,6 +269,18 @@ def _xlsx_error_cells(path: Path) -> dict[str, dict[tuple[int, int], str]]:
     except (zipfile.BadZipFile, KeyError, OSError):
         return {}
     return out
+
+
+def _member_contains(zf: zipfile.ZipFile, name: str, needle: bytes) -> bool:
+    """Whether a zip member's bytes contain NEEDLE, unpacked block by block (a sheet of a
+    million rows unpacks to hundreds of MB, which need not be held at once)."""
+    tail = b""
+    with zf.open(name) as fh:
+        while block := fh.read(1 << 22):
+            if needle in tail + block:
+                return True
+            tail = block[-(len(needle) - 1):]
+    return False
 
 
 def _xlsx_sheet_targets(zf: zipfile.ZipFile) -> dict[str, str]:
@@ -382,14 +409,15 @@ def _read_sheet(
     )
     chunks = []
     data_start = header_index + 1
-    for offset, chunk in _chunks(rows, CHUNK_ROWS):
-        first = data_start + offset
-        chunks.append(
-            _chunk_frame(chunk, first, width, columns, errors, numbers, numbering_index)
-        )
+    with _cyclic_gc_paused():
+        for offset, chunk in _chunks(rows, CHUNK_ROWS):
+            first = data_start + offset
+            chunks.append(
+                _chunk_frame(chunk, first, width, columns, errors, numbers, numbering_index)
+            )
     keep_names = [f"c{i}" for i in range(len(columns))] + [f"k{i}" for i in range(len(columns))]
     if chunks:
-        frame = pl.concat(chunks, how="vertical")
+        frame = pl.concat(chunks, how="vertical", rechunk=False)
     else:
         frame = pl.DataFrame(
             {**{n: pl.Series([], dtype=pl.String if n[0] == "c" else pl.UInt8) for n in keep_names},
@@ -419,6 +447,19 @@ def _read_sheet(
         missing_required=missing,
         numbering_header=header_cells[numbering_index] if numbering_index is not None else None,
     )
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Rows arrive as millions of Python lists, each of which would count towards (and be
+    scanned by) the cyclic garbage collector; none of them forms a cycle."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _assign_columns(
@@ -492,19 +533,14 @@ def _chunk_frame(
     data: dict[str, pl.Series] = {}
     for out_i, (sheet_i, _, _) in enumerate(columns):
         cells = transposed[sheet_i] if sheet_i < len(transposed) else ("",) * n
-        kinds = pl.Series(list(map(_KIND_OF_TYPE.get, map(type, cells))), dtype=pl.UInt8)
-        text = pl.Series(cells, dtype=pl.String, strict=False)
-        data[f"c{out_i}"], data[f"k{out_i}"] = text, kinds
+        data[f"c{out_i}"], data[f"k{out_i}"] = _column(cells)
     # the dropped numbering column's text: for totals detection ("JUMLAH" often sits there)
     # and for the corrections workbook, which shows the file's own columns
     if numbering_index is not None and numbering_index < len(transposed):
-        no_cells = transposed[numbering_index]
-        data["_no"] = pl.Series(no_cells, dtype=pl.String, strict=False)
-        data["_kno"] = pl.Series(list(map(_KIND_OF_TYPE.get, map(type, no_cells))),
-                                 dtype=pl.UInt8)
+        data["_no"], data["_kno"] = _column(transposed[numbering_index])
     else:
-        data["_no"] = pl.Series([None] * n, dtype=pl.String)
-        data["_kno"] = pl.Series([EMPTY] * n, dtype=pl.UInt8)
+        data["_no"] = pl.repeat(None, n, dtype=pl.String, eager=True)
+        data["_kno"] = pl.repeat(EMPTY, n, dtype=pl.UInt8, eager=True)
     if numbers is not None:
         data["_row_number"] = pl.Series(numbers[first_index:first_index + n], dtype=pl.Int64)
     else:
@@ -515,6 +551,21 @@ def _chunk_frame(
     if errors:
         frame = _overlay_errors(frame, columns, errors)
     return frame
+
+
+def _column(cells: Sequence[object]) -> tuple[pl.Series, pl.Series]:
+    """One column's cells -> (text, kind). A column of one Python type (most are) is built in
+    one typed call; a mixed one converts cell by cell inside polars, with a kind per cell."""
+    types = set(map(type, cells))
+    if len(types) == 1:
+        (only,) = types
+        kinds = pl.repeat(_KIND_OF_TYPE.get(only), len(cells), dtype=pl.UInt8, eager=True)
+        if only is str:
+            return pl.Series(cells, dtype=pl.String), kinds
+        if only is float:  # the same text as the cell-by-cell conversion gives
+            return pl.Series(cells, dtype=pl.Float64).cast(pl.String), kinds
+    kinds = pl.Series(list(map(_KIND_OF_TYPE.get, map(type, cells))), dtype=pl.UInt8)
+    return pl.Series(cells, dtype=pl.String, strict=False), kinds
 
 
 def _normalise_kinds(pairs: list[tuple[str, str]]) -> list[pl.Expr]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 
@@ -42,6 +41,7 @@ class Batch:
     rows_skipped: int
     headers: dict[str, list[str]] = field(default_factory=dict)  # sheet ("" for csv) -> columns
     rows_as_read: int = 0  # data rows the reader handed over: the reconciliation's left side
+    originals: dict[str | None, Originals] = field(default_factory=dict)  # per sheet
 
     @property
     def rows_read(self) -> int:
@@ -50,12 +50,39 @@ class Batch:
     def invalid_mask(self) -> pl.Series:
         return self.rows["_reasons"].list.len() > 0
 
+    def cells_json(self, rows: pl.DataFrame) -> pl.Series:
+        """ROWS' cells as the file had them, one JSON object per row {header: text}.
+
+        Built for the rows that need it (those quarantined), not for the whole batch: at a
+        million rows the objects would outweigh every other column together.
+        """
+        keyed = rows.select(pl.int_range(pl.len()).alias("_pos"), "_sheet", "_row_number")
+        parts = [pl.DataFrame(schema={"_pos": pl.Int64, "j": pl.String})]
+        for sheet, original in self.originals.items():
+            mine = keyed.filter(pl.col("_sheet").eq_missing(pl.lit(sheet, pl.String)))
+            if mine.height:
+                joined = mine.join(original.texts, on="_row_number", how="left",
+                                   maintain_order="left")
+                fields = [(joined[f"o{i}"], header, masked)
+                          for i, (header, masked) in enumerate(original.fields)]
+                parts.append(pl.DataFrame({"_pos": joined["_pos"],
+                                           "j": _json_object(fields, joined.height)}))
+        return pl.concat(parts).sort("_pos")["j"].alias("_cells")
+
     def reason_counts(self) -> dict[str, int]:
         exploded = self.rows["_reasons"].explode(empty_as_null=False).drop_nulls()
         if exploded.len() == 0:
             return {}
         counts = exploded.value_counts(sort=True)
         return {code: int(n) for code, n in counts.iter_rows()}
+
+
+@dataclass
+class Originals:
+    """One sheet's cells as read, by spreadsheet row: what a quarantined row shows."""
+
+    fields: list[tuple[str, bool]]   # per column: header as written, masked in quarantine
+    texts: pl.DataFrame              # _row_number, o0, o1, ... (the reader's own text)
 
 
 @dataclass(frozen=True)
@@ -80,6 +107,7 @@ def apply_contract(read: ReadResult, contract: Contract, ctx: Context) -> Batch:
     return Batch(
         source=contract.source,
         rows=rows,
+        originals={sheet.name: _originals(sheet, contract) for sheet in read.sheets},
         sheets_read=[s.name for s in read.sheets if s.name is not None],
         sheets_skipped=list(read.skipped_sheets),
         rows_skipped=read.rows_skipped,
@@ -114,9 +142,9 @@ def _sheet_frame(sheet: SheetData, contract: Contract, ctx: Context) -> pl.DataF
 
     def cells(name: str) -> tuple[pl.Series, pl.Series]:
         if name not in index:
-            given[name] = pl.Series([False] * n, dtype=pl.Boolean)
-            return (pl.Series(name, [None] * n, dtype=pl.String),
-                    pl.Series([EMPTY] * n, dtype=pl.UInt8))
+            given[name] = pl.repeat(False, n, dtype=pl.Boolean, eager=True)
+            return (pl.repeat(None, n, dtype=pl.String, eager=True).alias(name),
+                    pl.repeat(EMPTY, n, dtype=pl.UInt8, eager=True))
         i = index[name]
         text = clean(sheet.text(i)).alias(name)
         kind = sheet.kind(i)
@@ -151,8 +179,9 @@ def _sheet_frame(sheet: SheetData, contract: Contract, ctx: Context) -> pl.DataF
                 f"No snapshot date for {where}: no date column (Tanggal Data), no 'per <date>' "
                 "line above the header, and no --as-of.",
             )
-        values[snapshot["column"]] = pl.Series(snapshot["column"], [date] * n, dtype=pl.Date)
-        given[snapshot["column"]] = pl.Series([True] * n, dtype=pl.Boolean)
+        values[snapshot["column"]] = pl.repeat(date, n, dtype=pl.Date, eager=True).alias(
+            snapshot["column"])
+        given[snapshot["column"]] = pl.repeat(True, n, dtype=pl.Boolean, eager=True)
 
     for column in contract.columns.values():
         if column.type == "regency":
@@ -182,16 +211,11 @@ def _sheet_frame(sheet: SheetData, contract: Contract, ctx: Context) -> pl.DataF
     frame = pl.DataFrame(values).select(
         [pl.col(name) for name, _ in contract.raw_columns() if name in values]
     )
-    masked = _masked_columns(sheet, contract)
-    originals = [(sheet.text(i), h, i in masked) for i, h in enumerate(sheet.headers)]
-    if sheet.numbering_header:
-        originals.insert(0, (sheet.cells["_no"], sheet.numbering_header, False))
     frame = frame.with_columns(
-        pl.Series("_sheet", [sheet.name] * n, dtype=pl.String),
+        pl.repeat(sheet.name, n, dtype=pl.String, eager=True).alias("_sheet"),
         sheet.cells["_row_number"].alias("_row_number"),
         _json_object([(clean(sheet.text(i)), h, False) for i, h in extra_cols], n)
         .alias("_extra"),
-        _json_object(originals, n).alias("_cells"),
         reasons["codes"].alias("_reason_list"),
         reasons["columns"].alias("_reason_columns"),
         (pl.sum_horizontal(repaired) if repaired else pl.lit(0, pl.Int64))
@@ -204,7 +228,7 @@ def _sheet_frame(sheet: SheetData, contract: Contract, ctx: Context) -> pl.DataF
 def _normalise(
     column: Column, text: pl.Series, kind: pl.Series, ctx: Context, repaired: list[pl.Series]
 ) -> tuple[pl.Series, pl.Series]:
-    none = pl.Series([None] * len(text), dtype=pl.String)
+    none = pl.repeat(None, len(text), dtype=pl.String, eager=True)
     if column.type in ("text", "regency", "province"):
         return text, none
     if column.type == "vocab":
@@ -233,8 +257,8 @@ def _rule(rule, column: Column, values: dict[str, pl.Series], ctx: Context) -> p
     v = values[column.name]
     if rule == "range":
         lo, hi = (_bound(b, ctx) for b in column.range)
-        below = v < lo if lo is not None else pl.Series([False] * len(v))
-        above = v > hi if hi is not None else pl.Series([False] * len(v))
+        below = v < lo if lo is not None else pl.repeat(False, len(v), eager=True)
+        above = v > hi if hi is not None else pl.repeat(False, len(v), eager=True)
         return _when(below | above, "out_of_range")
     if rule == "not_future":
         return _when(v > ctx.today, "date_out_of_range")
@@ -349,24 +373,26 @@ def business_key(rows: pl.DataFrame, contract: Contract) -> pl.Series:
 
 
 def _duplicates(rows: pl.DataFrame, contract: Contract) -> list[tuple[str, pl.Expr]]:
+    """Rows whose business key occurs more than once: a later identical copy is a
+    `duplicate_row`, copies that differ are each a `conflicting_duplicate`. The comparison
+    runs over the repeated keys only (a few rows of a file), not the whole batch."""
     parts, formed = _key_parts(rows, contract)
-    compared = [c for c, _ in contract.raw_columns() if c in rows.columns] + ["_extra"]
     keyed = rows.select(
-        pl.col("_i"),
-        formed.alias("formed"),
-        pl.concat_str(parts, separator="\x1e").alias("key"),
-        pl.struct(compared).hash().alias("same"),
-    ).filter(pl.col("formed"))
-    keyed = keyed.with_columns(
-        pl.len().over("key").alias("copies"),
+        pl.col("_i"), formed.alias("formed"), pl.concat_str(parts, separator="\x1e").alias("key"),
+    ).filter(pl.col("formed") & pl.col("key").is_duplicated())
+    if keyed.height == 0:
+        return []
+    compared = [c for c, _ in contract.raw_columns() if c in rows.columns] + ["_extra"]
+    repeated = rows.join(keyed.select("_i", "key"), on="_i", how="semi").select(
+        "_i", pl.struct(compared).hash().alias("same"))
+    keyed = keyed.join(repeated, on="_i", maintain_order="left").with_columns(
         pl.col("same").n_unique().over("key").alias("versions"),
         pl.col("_i").rank("ordinal").over("key").alias("nth"),
     )
     flagged = keyed.select(
         "_i",
-        pl.when((pl.col("copies") > 1) & (pl.col("versions") > 1))
-        .then(pl.lit("conflicting_duplicate"))
-        .when((pl.col("copies") > 1) & (pl.col("nth") > 1)).then(pl.lit("duplicate_row"))
+        pl.when(pl.col("versions") > 1).then(pl.lit("conflicting_duplicate"))
+        .when(pl.col("nth") > 1).then(pl.lit("duplicate_row"))
         .alias("dup"),
     ).filter(pl.col("dup").is_not_null())
     if flagged.height == 0:
@@ -386,71 +412,71 @@ def _when(mask: pl.Series, code: str) -> pl.Series:
 
 def _any_reason(reasons: list[pl.Series], n: int) -> pl.Series:
     if not reasons:
-        return pl.Series([False] * n)
+        return pl.repeat(False, n, eager=True)
     return pl.select(pl.any_horizontal([r.is_not_null() for r in reasons]).alias("a"))["a"]
 
 
 def _collect(checks: list[tuple[str, pl.Series]], n: int) -> pl.DataFrame:
-    """Per row: the list of reason codes and the list of columns that gave them."""
+    """Per row: the list of reason codes and the list of columns that gave them.
+
+    Lists are built only for the rows with a reason (a few percent of a file); every other
+    row gets empty lists from one join, so the cost follows the invalid rows, not the file.
+    """
+    empty = pl.lit([], dtype=pl.List(pl.String))
     if not checks:
-        empty = pl.Series([[]] * n, dtype=pl.List(pl.String))
-        return pl.DataFrame({"codes": empty, "columns": empty})
+        return pl.DataFrame({"_i": pl.int_range(n, eager=True)}).select(
+            empty.alias("codes"), empty.alias("columns"))
     frame = pl.DataFrame({f"r{i}": r.cast(pl.String) for i, (_, r) in enumerate(checks)})
-    codes = pl.concat_list([pl.col(f"r{i}") for i in range(len(checks))]).list.drop_nulls()
-    columns = pl.concat_list([
-        pl.when(pl.col(f"r{i}").is_not_null()).then(pl.lit(col)) for i, (col, _) in
-        enumerate(checks)
-    ]).list.drop_nulls()
-    return frame.select(codes.alias("codes"), columns.alias("columns"))
+    names = [f"r{i}" for i in range(len(checks))]
+    flagged = frame.with_row_index("_i").filter(
+        pl.any_horizontal([pl.col(c).is_not_null() for c in names]))
+    lists = flagged.select(
+        "_i",
+        pl.concat_list([pl.col(c) for c in names]).list.drop_nulls().alias("codes"),
+        pl.concat_list([
+            pl.when(pl.col(f"r{i}").is_not_null()).then(pl.lit(col))
+            for i, (col, _) in enumerate(checks)
+        ]).list.drop_nulls().alias("columns"),
+    )
+    every = pl.DataFrame({"_i": pl.int_range(n, eager=True, dtype=pl.UInt32)})
+    return every.join(lists, on="_i", how="left", maintain_order="left").select(
+        pl.col("codes").fill_null(empty), pl.col("columns").fill_null(empty))
 
 
-def _masked_columns(sheet: SheetData, contract: Contract) -> set[int]:
-    return {
-        i for i, c in enumerate(sheet.canonical)
-        if c and contract.columns[c].mask_in_quarantine
-    }
+def _originals(sheet: SheetData, contract: Contract) -> Originals:
+    """The sheet's own columns (its numbering column first), sharing the reader's buffers."""
+    masked = {i for i, c in enumerate(sheet.canonical)
+              if c and contract.columns[c].mask_in_quarantine}
+    columns = [(sheet.text(i), h, i in masked) for i, h in enumerate(sheet.headers)]
+    if sheet.numbering_header:
+        columns.insert(0, (sheet.cells["_no"], sheet.numbering_header, False))
+    texts = pl.DataFrame([sheet.cells["_row_number"]]
+                         + [text.alias(f"o{j}") for j, (text, _, _) in enumerate(columns)])
+    return Originals(fields=[(h, m) for _, h, m in columns], texts=texts)
 
 
 def _json_object(fields: list[tuple[pl.Series, str, bool]], n: int) -> pl.Series:
-    """A JSON object per row {header: text}, built column-wise; null when there are no fields.
+    """A JSON object per row {header: text}, encoded by polars; null when there are no fields.
 
     Each field is (text, key, masked): a masked value keeps only its last four characters
-    (NIK in quarantine, SPEC 3.1).
+    (NIK in quarantine, SPEC 3.1). A key written twice gets its position appended; NUL is
+    dropped (PostgreSQL's jsonb refuses it), other control characters are escaped.
     """
     if not fields:
-        return pl.Series([None] * n, dtype=pl.String)
-    columns = {}
-    for j, (text, _, masked) in enumerate(fields):
+        return pl.repeat(None, n, dtype=pl.String, eager=True)
+    columns: dict[str, pl.Series] = {}
+    for j, (text, key, masked) in enumerate(fields):
+        while key in columns:
+            key = f"{key} ({j + 1})"
+        text = text.str.replace_all("\x00", "", literal=True)
         if masked:
             hidden = (pl.col("t").str.len_chars().cast(pl.Int64) - 4).clip(0)
             stars = pl.lit("*").repeat_by(hidden)
             text = pl.DataFrame({"t": text}).select(
                 pl.when(pl.col("t").is_null()).then(None)
                 .otherwise(stars.list.join("") + pl.col("t").str.slice(-4)).alias("t"))["t"]
-        columns[f"f{j}"] = text
-    frame = pl.DataFrame(columns)
-    pieces: list[pl.Expr] = []
-    for j, (_, key, _) in enumerate(fields):
-        value = pl.col(f"f{j}").map_batches(_json_strings, return_dtype=pl.String)
-        prefix = ("{" if j == 0 else ",") + json.dumps(key, ensure_ascii=False) + ":"
-        pieces.append(pl.lit(prefix) + value)
-    return frame.select(pl.concat_str([*pieces, pl.lit("}")]).alias("j"))["j"]
-
-
-def _json_strings(values: pl.Series) -> pl.Series:
-    """JSON string literals of a text column (null -> `null`), vectorised."""
-    escaped = (
-        values.str.replace_all("\\", "\\\\", literal=True)
-        .str.replace_all('"', '\\"', literal=True)
-        .str.replace_all("\n", "\\n", literal=True)
-        .str.replace_all("\r", "\\r", literal=True)
-        .str.replace_all("\t", "\\t", literal=True)
-        .str.replace_all(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "", literal=False)
-    )
-    return pl.select(
-        pl.when(values.is_null()).then(pl.lit("null"))
-        .otherwise(pl.lit('"') + escaped + pl.lit('"')).alias("s")
-    )["s"]
+        columns[key] = text.alias(key)
+    return pl.DataFrame(columns).select(pl.struct(pl.all()).struct.json_encode().alias("j"))["j"]
 
 
 _POLARS_TYPES = {"text": pl.String, "integer": pl.Int64, "double precision": pl.Float64,
@@ -468,7 +494,7 @@ def _complete(frame: pl.DataFrame, contract: Contract) -> pl.DataFrame:
             cols.append(pl.col(name).cast(_POLARS_TYPES[pg_type]))
         else:
             cols.append(pl.lit(None, _POLARS_TYPES[pg_type]).alias(name))
-    batch_cols = ["_sheet", "_row_number", "_extra", "_cells", "_reason_list",
+    batch_cols = ["_sheet", "_row_number", "_extra", "_reason_list",
                   "_reason_columns", "_repaired_ids"]
     given = [pl.col(f"_given__{c}") for c in contract.columns]
     return frame.select(cols + [pl.col(c) for c in batch_cols] + given)
@@ -478,7 +504,7 @@ def _empty_frame(contract: Contract) -> pl.DataFrame:
     pseudonyms = {c.pseudonym for c in contract.columns.values() if c.pseudonym}
     schema = {n: _POLARS_TYPES[t] for n, t in contract.raw_columns() if n not in pseudonyms}
     schema.update({"_sheet": pl.String, "_row_number": pl.Int64, "_extra": pl.String,
-                   "_cells": pl.String, "_reason_list": pl.List(pl.String),
+                   "_reason_list": pl.List(pl.String),
                    "_reason_columns": pl.List(pl.String), "_repaired_ids": pl.Int64})
     schema.update({f"_given__{c}": pl.Boolean for c in contract.columns})
     return pl.DataFrame(schema=schema)

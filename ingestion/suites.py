@@ -130,19 +130,16 @@ def validation_frame(batch_rows: pl.DataFrame, contract: Contract,
         for rule in column.rules:
             if isinstance(rule, dict) and "not_before_july_of" in rule:
                 year = rule["not_before_july_of"]
-                helpers.append(pl.date(pl.col(year), 7, 1).cast(pl.Datetime("ms"))
-                               .alias(f"_july_first__{year}"))
+                helpers.append(pl.date(pl.col(year), 7, 1).alias(f"_july_first__{year}"))
     frame = batch_rows.select(
-        pl.int_range(pl.len(), dtype=pl.Int64).alias(ROW_ID),
         "_sheet", "_row_number",
         *columns,
-        *(pl.col(c) for c in batch_rows.columns if c.startswith("_given__")),
+        *(f"_given__{c.name}" for c in contract.columns.values() if not c.required),
         (counted.list.len() > 0).cast(pl.Float64).alias("_invalid"),
         (pl.col("_reasons").list.len() == 0).alias("_loadable"),
         *helpers,
     ).with_columns(business_key.alias("_business_key"))
-    dates = [c for c, t in frame.schema.items() if t == pl.Date]
-    return frame.with_columns(pl.col(dates).cast(pl.Datetime("ms")))
+    return frame
 
 
 def flagged_rows(batch_rows: pl.DataFrame) -> dict[str, set[int]]:

@@ -22,6 +22,7 @@ from typing import Any
 
 import polars as pl
 
+from ingestion import memory
 from ingestion.contracts import Contract
 from ingestion.errors import LumbungError
 from ingestion.rules import Batch, business_key
@@ -29,7 +30,7 @@ from ingestion.suites import ROW_ID, ExpectationSpec, flagged_rows, suite_spec, 
 
 GX_PROJECT = Path(__file__).resolve().parent.parent / "expectations"
 DATASOURCE = "lumbung"
-INDEX_COLUMNS = [ROW_ID, "_sheet", "_row_number"]
+INDEX_COLUMNS = ["_sheet", "_row_number"]  # what names a row of a load beside its position
 _SAMPLE_ROWS = 20
 
 _import_lock = threading.Lock()
@@ -51,6 +52,7 @@ class ExpectationOutcome:
     decides: str | None = None
     unexpected_count: int | None = None
     observed_value: Any = None
+    unexpected_ids: list[int] = field(default_factory=list)    # every unexpected row's position
     unexpected_rows: list[dict] = field(default_factory=list)  # the first rows: sheet, row
 
 
@@ -178,36 +180,106 @@ def _batch_definition(ctx, asset_name: str):
 # running a suite
 
 
+@dataclass
+class SuiteRun:
+    """One suite run on one frame, as plain data."""
+
+    success: bool
+    statistics: dict[str, Any]
+    expectations: list[ExpectationOutcome]
+    page: str | None          # the run's Data Docs page
+    elapsed_s: float          # GX's validation itself
+
+
 def run_suite(home: Path, asset_name: str, specs: list[ExpectationSpec], suite_name: str,
               frame: pl.DataFrame, run_name: str, index_columns: list[str],
-              mostly: float | None = None) -> tuple[Any, str | None, float]:
-    """Run SPECS on FRAME as one checkpoint; return (suite result, Data Docs page, seconds)."""
+              mostly: float | None = None) -> SuiteRun:
+    """Run SPECS on FRAME with GX; store the result and render its Data Docs page.
+
+    GX names each unexpected row by the frame's own position (its default index), which it
+    collects in one vectorised step; INDEX_COLUMNS of the first rows are looked up here. The
+    stored result (and its page) keeps the first rows of each list, as GX's SUMMARY format
+    does, while the cross-check gets every row: storing a million-row batch's complete lists
+    cost more than validating it.
+    """
     import time
 
     gx = import_gx()
-    from great_expectations.checkpoint import UpdateDataDocsAction
-    from great_expectations.core.run_identifier import RunIdentifier
-
     ctx = context(home)
     expectations = [_expectation(gx, i, spec, mostly) for i, spec in enumerate(specs)]
     suite = ctx.suites.add_or_update(gx.ExpectationSuite(name=suite_name,
                                                          expectations=expectations))
-    definition = ctx.validation_definitions.add_or_update(gx.ValidationDefinition(
-        name=suite_name, data=_batch_definition(ctx, asset_name), suite=suite))
-    checkpoint = ctx.checkpoints.add_or_update(gx.Checkpoint(
-        name=suite_name, validation_definitions=[definition],
-        actions=[UpdateDataDocsAction(name="data_docs")],
-        result_format={"result_format": "COMPLETE",
-                       "unexpected_index_column_names": index_columns,
-                       "return_unexpected_index_query": False}))
+    # GX's own path of ValidationDefinition.run, without its storing the complete result
+    from great_expectations.validator.v1_validator import Validator
+
+    definition = _batch_definition(ctx, asset_name)
+    validator = Validator(
+        batch_definition=definition,
+        batch_parameters={"dataframe": _pandas(frame.select(_referenced(specs, frame)))},
+        result_format={"result_format": "COMPLETE", "return_unexpected_index_query": False})
     started = time.perf_counter()
-    result = checkpoint.run(batch_parameters={"dataframe": frame.to_pandas()},
-                            run_id=RunIdentifier(run_name=run_name))
+    try:
+        result = validator.validate_expectation_suite(suite)
+    finally:  # the engine would keep the batch (a pandas copy of the frame) until the next one
+        definition.data_asset.datasource.get_execution_engine().batch_manager.reset_batch_cache()
+        memory.release()
     elapsed = time.perf_counter() - started
-    (identifier, suite_result), = result.run_results.items()
+    run = SuiteRun(success=bool(result.success), statistics=plain(dict(result.statistics)),
+                   expectations=outcomes(result, specs, frame, index_columns),
+                   page=None, elapsed_s=elapsed)
+    run.page = _publish(ctx, result, result.batch_id, suite_name, run_name)
+    return run
+
+
+def _referenced(specs: list[ExpectationSpec], frame: pl.DataFrame) -> list[str]:
+    """The frame's columns some expectation names (column, column_A/B, column_list, a row
+    condition); a name that only happens to be a value as well costs a column, no more."""
+    named = {spec.condition for spec in specs}
+    for spec in specs:
+        for value in spec.kwargs.values():
+            values = value if isinstance(value, list | tuple) else [value]
+            named.update(v for v in values if isinstance(v, str))
+    # with none, one column still carries the row count
+    return [c for c in frame.columns if c in named] or frame.columns[:1]
+
+
+def _pandas(frame: pl.DataFrame):
+    """FRAME for GX's pandas engine, rows named by their position (GX's default index):
+    dates as datetime64[ns], which GX compares vectorised (any other resolution sends
+    ExpectColumnValuesToBeBetween through a Python function per row)."""
+    moments = [c for c, t in frame.schema.items() if t in (pl.Date, pl.Datetime)]
+    texts = [c for c, t in frame.schema.items() if t == pl.String]
+    distinct = frame.select(pl.col(texts).n_unique()).row(0) if texts else ()
+    repeated = [c for c, n in zip(texts, distinct, strict=True) if n * 10 <= frame.height]
+    return frame.with_columns(pl.col(moments).cast(pl.Datetime("ns")),
+                              pl.col(repeated).cast(pl.Categorical)).to_pandas()
+
+
+def _publish(ctx, result, batch_id: str, suite_name: str, run_name: str) -> str | None:
+    """Store RESULT (lists cut to their first rows) and render its Data Docs page."""
+    import datetime as _dt
+
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    run_id = RunIdentifier(run_name=run_name, run_time=_dt.datetime.now(_dt.UTC))
+    result.meta["run_id"] = run_id
+    result.meta["validation_time"] = run_id.run_time
+    for each in result.results:
+        detail = each.result or {}
+        for name in ("unexpected_list", "unexpected_index_list"):
+            if isinstance(detail.get(name), list):
+                detail[name] = detail[name][:_SAMPLE_ROWS]
+    suite_id = ExpectationSuiteIdentifier(name=suite_name)
+    identifier = ValidationResultIdentifier(expectation_suite_identifier=suite_id,
+                                            run_id=run_id, batch_identifier=batch_id)
+    ctx.validation_results_store.set(identifier, result)
+    ctx.build_data_docs(resource_identifiers=[identifier, suite_id])
     urls = ctx.get_docs_sites_urls(resource_identifier=identifier)
-    page = urls[0]["site_url"].removeprefix("file://") if urls else None
-    return suite_result, page, elapsed
+    return urls[0]["site_url"].removeprefix("file://") if urls else None
 
 
 def _expectation(gx, index: int, spec: ExpectationSpec, mostly: float | None):
@@ -223,25 +295,28 @@ def _expectation(gx, index: int, spec: ExpectationSpec, mostly: float | None):
     return getattr(gx.expectations, spec.type)(**kwargs)
 
 
-def outcomes(suite_result, specs: list[ExpectationSpec],
+def outcomes(suite_result, specs: list[ExpectationSpec], frame: pl.DataFrame,
              index_columns: list[str] = INDEX_COLUMNS) -> list[ExpectationOutcome]:
-    """GX's results as plain data, in spec order; unexpected rows by INDEX_COLUMNS."""
+    """GX's results as plain data, in spec order: every unexpected row's position, and the
+    first rows named by INDEX_COLUMNS of FRAME."""
     by_spec = {int(r.expectation_config.meta["spec"]): r for r in suite_result.results}
     if sorted(by_spec) != list(range(len(specs))):
         raise LumbungError(f"Great Expectations returned {len(by_spec)} results for "
                            f"{len(specs)} expectations.")
+    named = [c for c in index_columns if c in frame.columns]
     out = []
     for i, spec in enumerate(specs):
         result = by_spec[i]
         detail = result.result or {}
-        rows = detail.get("unexpected_index_list") or []
+        ids = [int(x) for x in detail.get("unexpected_index_list") or []]
+        first = frame[ids[:_SAMPLE_ROWS]].select(named).to_dicts() if ids else []
         out.append(ExpectationOutcome(
             type=spec.type, kwargs=plain(spec.kwargs), column=spec.column,
             success=bool(result.success), decides=spec.decides,
             unexpected_count=detail.get("unexpected_count"),
             observed_value=plain(detail.get("observed_value")),
-            unexpected_rows=[{k: plain(v) for k, v in r.items() if k in index_columns}
-                             for r in rows],
+            unexpected_ids=ids,
+            unexpected_rows=[{ROW_ID: i, **plain(r)} for i, r in zip(ids, first, strict=False)],
         ))
     return out
 
@@ -272,16 +347,14 @@ def validate_batch(batch: Batch, contract: Contract, *, home: Path, load_id: int
     spec = suite_spec(contract, today=today, rows_read=rows_read,
                       max_invalid_share=max_invalid_share)
     frame = validation_frame(batch.rows, contract, business_key(batch.rows, contract))
-    suite_result, page, elapsed = run_suite(
-        home, contract.source, spec.expectations, spec.name, frame,
-        run_name=f"load-{load_id}", index_columns=INDEX_COLUMNS,
-        mostly=1.0 - max_invalid_share)
-    results = outcomes(suite_result, spec.expectations)
-    check = cross_check(results, flagged_rows(batch.rows))
+    run = run_suite(home, contract.source, spec.expectations, spec.name, frame,
+                    run_name=f"load-{load_id}", index_columns=INDEX_COLUMNS,
+                    mostly=1.0 - max_invalid_share)
+    check = cross_check(run.expectations, flagged_rows(batch.rows), frame["_row_number"])
     outcome = ValidationOutcome(
-        suite_name=spec.name, success=bool(suite_result.success),
-        statistics=plain(dict(suite_result.statistics)), expectations=results,
-        cross_check=check, report=page, elapsed_s=elapsed)
+        suite_name=spec.name, success=run.success, statistics=run.statistics,
+        expectations=run.expectations, cross_check=check, report=run.page,
+        elapsed_s=run.elapsed_s)
     if not check["success"]:
         first = check["mismatches"][0]
         raise CrossCheckFailed(
@@ -293,17 +366,13 @@ def validate_batch(batch: Batch, contract: Contract, *, home: Path, load_id: int
     return outcome
 
 
-def cross_check(results: list[ExpectationOutcome], flagged: dict[str, set[int]]) -> dict:
+def cross_check(results: list[ExpectationOutcome], flagged: dict[str, set[int]],
+                row_numbers: pl.Series) -> dict:
     """Per column: rows GX found unexpected == rows the normalisers gave a reason."""
     by_gx: dict[str, set[int]] = {}
-    where: dict[int, tuple] = {}
     for result in results:
-        if result.column is None:
-            continue
-        ids = by_gx.setdefault(result.column, set())
-        for row in result.unexpected_rows:
-            ids.add(row[ROW_ID])
-            where[row[ROW_ID]] = (row.get("_sheet"), row.get("_row_number"))
+        if result.column is not None:
+            by_gx.setdefault(result.column, set()).update(result.unexpected_ids)
     mismatches = []
     for column in sorted(set(by_gx) | set(flagged)):
         gx_rows, ours = by_gx.get(column, set()), flagged.get(column, set())
@@ -312,7 +381,7 @@ def cross_check(results: list[ExpectationOutcome], flagged: dict[str, set[int]])
             mismatches.append({
                 "column": column, "only_gx": len(gx_rows - ours),
                 "only_normalisers": len(ours - gx_rows),
-                "example_rows": [where.get(i, (None, i))[1] for i in differing[:5]],
+                "example_rows": row_numbers.gather(differing[:5]).to_list(),
                 "row_ids": differing[:_SAMPLE_ROWS],
             })
     checked = sum(len(v) for v in by_gx.values())

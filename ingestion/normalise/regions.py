@@ -150,7 +150,8 @@ def match_regions(
     """Per row: regency_code, province_code, regency_match, and the two reason columns."""
     m = matcher()
     n = len(regency)
-    prov = province if province is not None else pl.Series([None] * n, dtype=pl.String)
+    prov = province if province is not None else pl.repeat(None, n, dtype=pl.String,
+                                                             eager=True)
     pairs = pl.DataFrame({"regency": regency, "province": prov})
     distinct = pairs.unique()
     rows = []

@@ -25,6 +25,10 @@ def fold(value: str) -> str:
 
 def clean(text: pl.Series) -> pl.Series:
     """Trim, collapse inner whitespace, and turn a lone dash (or an empty cell) into null."""
-    cleaned = text.str.replace_all(r"\s+", " ").str.strip_chars()
+    messy = text.str.contains(r"[^\S ]| {2}")  # only these rows need the regex replace
+    if messy.any():
+        rows = messy.arg_true()
+        text = text.clone().scatter(rows, text.gather(rows).str.replace_all(r"\s+", " "))
+    cleaned = text.str.strip_chars()
     empty = cleaned.is_in(("",) + _EMPTY_MARKS)
     return pl.select(pl.when(empty).then(None).otherwise(cleaned).alias(text.name)).to_series()
