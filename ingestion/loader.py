@@ -16,6 +16,7 @@ import io
 import json
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -23,7 +24,7 @@ import polars as pl
 import psycopg
 from psycopg import sql
 
-from ingestion import validate, warehouse
+from ingestion import suites, validate, warehouse
 from ingestion.cells import FileRejected
 from ingestion.contracts import Contract, load_contract
 from ingestion.errors import UsageError, WarehouseUnavailable
@@ -129,12 +130,8 @@ def ingest_file(
                     result.error = rejection.message
                 else:
                     assert batch is not None
-                    outcome = validate.validate_batch(
-                        batch, contract, home=cfg.home, load_id=load_id, today=today,
-                        max_invalid_share=cfg.max_invalid_share, rows_read=batch.rows_as_read)
-                    result.validation = outcome.as_json()
-                    _write_batch(conn, batch, contract, result, path, digest, key, cfg,
-                                 invalid_share=outcome.rejects("too_many_invalid_rows"))
+                    outcome = _validate_while_writing(conn, batch, contract, result, path,
+                                                      digest, key, cfg, today)
                 result.elapsed_s = time.perf_counter() - clock
                 _write_audit(conn, result, contract, path, started, replaces, as_of, cfg)
                 if outcome is not None:
@@ -206,6 +203,32 @@ def _check_replaceable(conn: psycopg.Connection, load_id: int, source: str) -> N
 
 # ---------------------------------------------------------------------------------------------
 # writing
+
+
+def _validate_while_writing(conn, batch: Batch, contract: Contract, result: LoadResult,
+                            path: Path, digest: str, key: bytes, cfg: Settings,
+                            today: dt.date) -> validate.ValidationOutcome:
+    """GX validates the batch (Python, one core) while its rows stream into the warehouse
+    (PostgreSQL parses them on the other). What is written follows the normalisers' share of
+    invalid rows; GX must come to the same verdict, or the load's transaction rolls back. The
+    connection is the writer's alone until it is done; validation never touches it."""
+    share = suites.invalid_share(batch.rows)
+    rejected = share if share > cfg.max_invalid_share else None
+    with ThreadPoolExecutor(1, thread_name_prefix="copy") as pool:
+        writing = pool.submit(_write_batch, conn, batch, contract, result, path, digest, key,
+                              cfg, invalid_share=rejected)
+        # should validation raise, leaving the `with` waits for the writer first
+        outcome = validate.validate_batch(
+            batch, contract, home=cfg.home, load_id=result.load_id, today=today,
+            max_invalid_share=cfg.max_invalid_share, rows_read=batch.rows_as_read)
+        writing.result()
+    result.validation = outcome.as_json()
+    if (outcome.rejects("too_many_invalid_rows") is None) != (rejected is None):
+        raise validate.CrossCheckFailed(
+            f"Validation cross-check failed for {contract.source}: Great Expectations and "
+            f"the normalisers disagree whether {share:.1%} invalid rows is over the "
+            f"{cfg.max_invalid_share:.0%} allowed; nothing was loaded. This is a bug in Lumbung.")
+    return outcome
 
 
 def _write_batch(conn, batch: Batch, contract: Contract, result: LoadResult, path: Path,

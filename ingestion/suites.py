@@ -109,9 +109,10 @@ def suite_spec(contract: Contract, *, today: dt.date, rows_read: int,
                          "max_value": max_invalid_share},
                         decides="too_many_invalid_rows",
                         notes="share of rows with a reason other than duplicate_row"),
-        ExpectationSpec("ExpectColumnValuesToBeUnique", {"column": "_business_key"},
+        ExpectationSpec("ExpectColumnValuesToBeUnique", {"column": "_business_key_id"},
                         condition="_loadable",
-                        notes="rows going to raw have distinct business keys"),
+                        notes="rows going to raw have distinct business keys (one id per "
+                              "distinct key)"),
     ]
     return suite
 
@@ -124,7 +125,6 @@ def validation_frame(batch_rows: pl.DataFrame, contract: Contract,
                      business_key: pl.Series) -> pl.DataFrame:
     """The frame GX validates: normalised values, what was written, and the row verdicts."""
     columns = [c for c, _ in contract.raw_columns() if c in batch_rows.columns]
-    counted = pl.col("_reasons").list.set_difference(pl.lit(list(NOT_INVALID)))
     helpers = []
     for column in contract.columns.values():
         for rule in column.rules:
@@ -135,11 +135,26 @@ def validation_frame(batch_rows: pl.DataFrame, contract: Contract,
         "_sheet", "_row_number",
         *columns,
         *(f"_given__{c.name}" for c in contract.columns.values() if not c.required),
-        (counted.list.len() > 0).cast(pl.Float64).alias("_invalid"),
+        _invalid().cast(pl.Float64).alias("_invalid"),
         (pl.col("_reasons").list.len() == 0).alias("_loadable"),
         *helpers,
-    ).with_columns(business_key.alias("_business_key"))
+    ).with_columns(
+        # one integer per distinct key: equal ids exactly when keys are equal; pandas finds
+        # repeated strings at a million rows in 0.9 s and 340 MB, repeated integers in 0.3 s
+        business_key.rank("dense").alias("_business_key_id"))
     return frame
+
+
+def _invalid() -> pl.Expr:
+    """Whether a row counts towards the share of invalid rows (any reason but NOT_INVALID)."""
+    return pl.col("_reasons").list.set_difference(pl.lit(list(NOT_INVALID))).list.len() > 0
+
+
+def invalid_share(batch_rows: pl.DataFrame) -> float:
+    """The share GX's ExpectColumnMeanToBeBetween on `_invalid` observes, computed alike."""
+    if batch_rows.height == 0:
+        return 0.0
+    return float(batch_rows.select(_invalid().cast(pl.Float64).mean()).item())
 
 
 def flagged_rows(batch_rows: pl.DataFrame) -> dict[str, set[int]]:
