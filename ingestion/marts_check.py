@@ -107,14 +107,19 @@ def pii_scan(conn) -> pl.DataFrame:
         "where table_schema = 'marts' order by table_name, ordinal_position").fetchall()
     from psycopg import sql
 
-    rows = []
+    texts: dict[str, list[str]] = {}
     for table, column, data_type in columns:
-        count = 0
         if data_type in ("text", "character varying"):
-            count = conn.execute(sql.SQL("select count(*) from {} where {} ~* %s").format(
-                sql.Identifier("marts", table), sql.Identifier(column)),
-                (PII_VALUES,)).fetchone()[0]
-        rows.append((table, column, data_type, count))
+            texts.setdefault(table, []).append(column)
+    counts: dict[tuple[str, str], int] = {}
+    for table, names in texts.items():  # one scan per relation, counting every text column
+        found = conn.execute(sql.SQL("select {} from {}").format(
+            sql.SQL(", ").join(sql.SQL("count(*) filter (where {} ~* %(pii)s)").format(
+                sql.Identifier(name)) for name in names),
+            sql.Identifier("marts", table)), {"pii": PII_VALUES}).fetchone()
+        counts.update({(table, name): n for name, n in zip(names, found, strict=True)})
+    rows = [(table, column, data_type, counts.get((table, column), 0))
+            for table, column, data_type in columns]
     frame = pl.DataFrame(rows, schema=["table_name", "column_name", "data_type",
                                        "values_like_pii"], orient="row")
     return frame.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64))

@@ -103,6 +103,12 @@ def transform(cfg: Settings | None = None, *, full_refresh: bool = False,
     cfg = cfg or settings()
     started = time.perf_counter()
     warehouse.connect(cfg).close()  # start on demand; unreachable -> exit 3 before dbt runs
+    if validate:  # GX's import (~5 s) overlaps dbt's waits on the warehouse (after dbt's own)
+        import dbt.cli.main  # noqa: F401
+
+        from ingestion.validate import warm_up
+
+        warm_up()
     run_id = runs.start_run(kind, cfg=cfg)
     command = ["build"] + (["--full-refresh"] if full_refresh else [])
     outcome = run_dbt(command, cfg)

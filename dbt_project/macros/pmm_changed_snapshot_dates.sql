@@ -16,3 +16,24 @@
         and counting._load_id = built._load_id
     where built._load_id is null or counting._load_id is null
 {%- endmacro %}
+
+{#
+  The same dates as SQL literals ('2023-03-03'::date, ...; null::date when there are none),
+  read when the model is compiled. A filter on literals is pushed below the window of
+  int_pmm_progress__current, so an incremental build reads only the changed snapshots; a
+  subquery is not, and made the incremental build rank every row ever loaded. The pre-hook
+  and the model each read the list just before they run; dbt builds are not run concurrently,
+  and a load committed between the two only makes its date wait for the next build (its
+  (date, load) pair is then still missing from the table).
+#}
+{% macro pmm_changed_snapshot_date_literals(this_relation) -%}
+    {%- set dates = [] -%}
+    {%- if execute -%}
+        {%- set dates = run_query(pmm_changed_snapshot_dates(this_relation)).columns[0].values() -%}
+    {%- endif -%}
+    {%- for day in dates | unique | sort -%}
+        '{{ day }}'::date{{ ", " if not loop.last }}
+    {%- else -%}
+        null::date
+    {%- endfor -%}
+{%- endmacro %}

@@ -4,7 +4,7 @@
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook="{% if is_incremental() %}delete from {{ this }} where snapshot_date in ("
-                 ~ "{{ pmm_changed_snapshot_dates(this) }}){% endif %}"
+                 ~ "{{ pmm_changed_snapshot_date_literals(this) }}){% endif %}"
     )
 }}
 -- depends_on: {{ ref('stg_pmm_progress') }}
@@ -15,7 +15,7 @@ with progress as (
 
     select * from {{ ref('int_pmm_progress__current') }}
     {% if is_incremental() %}
-    where snapshot_date in ({{ pmm_changed_snapshot_dates(this) }})
+    where snapshot_date in ({{ pmm_changed_snapshot_date_literals(this) }})
     {% endif %}
 
 )
