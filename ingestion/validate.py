@@ -1,10 +1,11 @@
 """Great Expectations on every load (SPEC 5): the suite from the contract, run on the batch.
 
 The GX Data Context's configuration is committed under `expectations/`; every store it writes
-(suites, validation definitions, checkpoints, results, Data Docs) points at
-`${LUMBUNG_GX_HOME}`, which is `LUMBUNG_HOME/gx`, so no run writes into the repository. GX is
-slow to import (about 5 s): it is imported once per process, on a background thread as soon as
-an ingest starts, so the import overlaps with reading the file; one context per process.
+(suites, results, Data Docs; the checkpoint and validation-definition stores are configured but
+unused) points at `${LUMBUNG_GX_HOME}`, which is `LUMBUNG_HOME/gx`, so no run writes into the
+repository. GX is slow to import (about 5 s): it is imported once per process, on a background
+thread as soon as an ingest starts, so the import overlaps with reading the file; one context
+per process.
 
 `validate_batch` returns plain data: GX's verdict per expectation, the cross-check (row-level
 expectations must find unexpected exactly the rows the normalisers flagged, column by column),

@@ -94,6 +94,24 @@ def test_a_broken_normaliser_fails_the_cross_check(db, tmp_path, monkeypatch):
     assert db.execute("select count(*) from raw.cohorts").fetchone()[0] == 0
 
 
+def test_rows_written_while_gx_validates_roll_back_when_gx_disagrees(db, tmp_path,
+                                                                    monkeypatch):
+    """The COPY streams while GX validates; what it writes follows the normalisers' invalid
+    share. Were GX to judge the share otherwise, nothing of the load may stay."""
+    import ingestion.suites as suites
+
+    monkeypatch.setattr(suites, "invalid_share", lambda rows: 0.9)  # a test double: wrong
+    path = samples.write_table(tmp_path / "c.xlsx", {"Data": samples.cohort_rows(n=8)})
+    code, out, err = run_cli("ingest", "cohorts", path, "--json")
+    assert code == 1 and out == "" and "Traceback" not in err
+    assert "disagree whether 90.0% invalid rows is over the 20% allowed" in err
+    for table in ("audit.loads", "raw.cohorts", "quarantine.cohorts"):
+        assert db.execute(f"select count(*) from {table}").fetchone()[0] == 0
+    monkeypatch.undo()
+    code, out, _ = run_cli("ingest", "cohorts", path, "--json")  # the rerun loads it once
+    assert code == 0 and json_lines(out)[0]["rows_loaded"] == 8
+
+
 def test_a_vocabulary_changed_in_yaml_changes_normaliser_and_suite(db, tmp_path, monkeypatch):
     import ingestion.contracts as contracts
 

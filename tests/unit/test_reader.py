@@ -216,3 +216,55 @@ def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path):
     with pytest.raises(FileRejected) as err:
         read_file(path, COHORTS, max_file_mb=1)              # 25 MB unpacked > 20 x 1 MB
     assert err.value.code == "file_too_large" and "was not unpacked" in err.value.message
+
+
+def test_a_column_of_one_type_gives_what_the_cell_by_cell_path_gives():
+    import polars as pl
+
+    from ingestion.cells import NUMBER, TEXT
+    from ingestion.reader import _column
+
+    numbers = (6.0, 94.1, 1234567890123456.0, 1e16, 1e-7, 0.1 + 0.2)
+    text, kinds = _column(numbers)  # one typed call
+    assert text.to_list() == pl.Series(numbers, dtype=pl.String, strict=False).to_list()
+    assert text.to_list()[:3] == ["6.0", "94.1", "1234567890123456.0"]
+    assert set(kinds.to_list()) == {NUMBER}
+    mixed = (6.0, "Tervalidasi", "", 12.5)
+    text, kinds = _column(mixed)  # cell by cell
+    assert text.to_list() == ["6.0", "Tervalidasi", "", "12.5"]
+    assert kinds.to_list() == [NUMBER, TEXT, TEXT, NUMBER]  # "" becomes EMPTY downstream
+    text, kinds = _column(("a", "b"))
+    assert text.to_list() == ["a", "b"] and set(kinds.to_list()) == {TEXT}
+
+
+def test_the_error_cell_scan_finds_a_marker_across_unzipped_blocks(tmp_path):
+    import zipfile
+
+    from ingestion.reader import _member_contains
+
+    block = 1 << 22  # what _member_contains unzips at a time
+    path = tmp_path / "w.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("across", b"a" * (block - 3) + b'<c t="e"><v>#N/A</v></c>' + b"b" * 99)
+        zf.writestr("without", b"a" * (block + 10))
+    with zipfile.ZipFile(path) as zf:
+        assert _member_contains(zf, "across", b't="e"')
+        assert not _member_contains(zf, "without", b't="e"')
+
+
+def test_quarantined_cells_are_built_per_row_from_their_own_sheet(tmp_path):
+    import json
+
+    rows = samples.cohort_rows(n=6)
+    path = samples.write_table(tmp_path / "two.xlsx",
+                               {"Satu": [rows[0], *rows[1:4]], "Dua": [rows[0], *rows[4:7]]})
+    _, batch = batch_of(path)
+    picked = batch.rows[[5, 0, 3]]  # rows of both sheets, out of order
+    cells = [json.loads(text) for text in batch.cells_json(picked).to_list()]
+    for (sheet, number), got, source in zip(
+            picked.select("_sheet", "_row_number").iter_rows(), cells, [rows[6], rows[1],
+                                                                        rows[4]], strict=True):
+        assert (sheet, number) in {("Dua", 4), ("Satu", 2), ("Dua", 2)}
+        assert list(got) == rows[0]  # the sheet's own headers, numbering column first
+        assert got["Nama Lengkap"] == source[1] and got["No"] == str(source[0])
+        assert got["NIK"] == "*" * 12 + str(source[3])[-4:]  # masked in quarantine
