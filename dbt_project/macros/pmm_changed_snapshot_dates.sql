@@ -1,5 +1,6 @@
 {#
-  The snapshot dates of fct_pmm_progress whose rows must be rebuilt: those whose set of
+  The snapshot dates of THIS_RELATION (int_pmm_progress__current, fct_pmm_progress) whose rows
+  must be rebuilt: those whose set of
   contributing loads differs between the table and what counts now (a new load, a voided or a
   replaced one). Comparing (snapshot_date, load) pairs is exact and reads no row twice.
 #}

@@ -339,9 +339,13 @@ def test_dbt_docs_generate_and_every_column_is_documented(built, lumbung_home):
 
 
 def test_incremental_pmm_matches_a_full_refresh(built):
-    """A new snapshot, then a voided one: the incremental fact equals a full rebuild."""
+    """A new snapshot, then a voided one: the incremental tables, and everything built from
+    them, equal a full rebuild."""
     fact = ("select snapshot_date, teacher_key, topic_code, modules_completed, _load_id "
             "from marts.fct_pmm_progress order by 1, 2, 3")
+    readers = {name: f"select * from {name}" for name in (
+        "intermediate.int_pmm_progress__current", "marts.dim_pmm_topic",
+        "marts.pmm_regency_ranking", "pii.pmm_unfinished_teachers", "marts.dim_school")}
     may = samples.write_table(built["folder"] / "pmm_may.xlsx", {
         "PMM": pmm_file("31 Mei 2023", [r for r in MARCH if r[0] != "T6"])})
     assert json_lines(run_cli("ingest", "pmm_progress", may, "--json")[1])[0]["status"] == \
@@ -356,8 +360,11 @@ def test_incremental_pmm_matches_a_full_refresh(built):
     assert rows("select regency_code, previous_rank from marts.pmm_regency_ranking "
                 "where snapshot_date = '2023-05-31' order by regency_code") == [
         ("3604", 2), ("3672", 3), ("3673", 1)]
+    built_incrementally = {name: sorted(rows(query), key=repr) for name, query in readers.items()}
     assert run_cli("transform", "--full-refresh")[0] == 0
     assert rows(fact) == incremental
+    assert {name: sorted(rows(query), key=repr)
+            for name, query in readers.items()} == built_incrementally
 
 
 def test_mart_validations_are_stored_and_can_fail(built):
