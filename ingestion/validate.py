@@ -322,7 +322,8 @@ def outcomes(suite_result, specs: list[ExpectationSpec], frame: pl.DataFrame,
             unexpected_count=detail.get("unexpected_count"),
             observed_value=plain(detail.get("observed_value")),
             unexpected_ids=ids,
-            unexpected_rows=[{ROW_ID: i, **plain(r)} for i, r in zip(ids, first, strict=False)],
+            unexpected_rows=[{ROW_ID: row_id, **plain(r)}
+                             for row_id, r in zip(ids, first, strict=False)],
         ))
     return out
 
