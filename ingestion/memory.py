@@ -18,5 +18,13 @@ def release() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc: nothing to trim
         pass
-    if "pyarrow" in sys.modules:
-        sys.modules["pyarrow"].default_memory_pool().release_unused()
+    pyarrow = sys.modules.get("pyarrow")
+    # another thread (GX's background import) may be importing pyarrow right now: its module
+    # is in sys.modules before its body has run, so touch it only once fully initialised
+    if pyarrow is not None and not _initialising(pyarrow):
+        pyarrow.default_memory_pool().release_unused()
+
+
+def _initialising(module) -> bool:
+    spec = getattr(module, "__spec__", None)
+    return bool(getattr(spec, "_initializing", False)) or not hasattr(module, "default_memory_pool")
