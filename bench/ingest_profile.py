@@ -26,7 +26,7 @@ STAGES = {  # module: functions, in the order an ingest reaches them
     "ingestion.reader": ["_workbook_rows", "_read_sheet"],
     "ingestion.loader": ["read_file", "apply_contract", "_write_batch", "_copy_raw",
                          "_copy_quarantine", "_write_audit"],
-    "ingestion.validate": ["validate_batch", "run_suite", "_publish"],
+    "ingestion.validate": ["validate_batch", "run_suite", "build_docs"],
 }
 
 

@@ -97,18 +97,24 @@ def transform(cfg: Settings | None = None, *, full_refresh: bool = False,
               validate: bool = True, kind: str = "transform") -> TransformResult:
     """A run of KIND (`transform`, `run`, `demo`): dbt build, the mart validations, then the
     run's outcome and its auditor report, all recorded in the warehouse."""
-    from ingestion import runs
-    from ingestion.report import write_report
+    from ingestion.marts_check import MartsValidator
 
     cfg = cfg or settings()
     started = time.perf_counter()
     warehouse.connect(cfg).close()  # start on demand; unreachable -> exit 3 before dbt runs
-    if validate:  # GX's import (~5 s) overlaps dbt's waits on the warehouse (after dbt's own)
-        import dbt.cli.main  # noqa: F401
+    validator = MartsValidator() if validate else None  # imports GX meanwhile, on its own
+    try:
+        return _build(cfg, kind, full_refresh, validator, started)
+    finally:
+        if validator is not None:
+            validator.close()
 
-        from ingestion.validate import warm_up
 
-        warm_up()
+def _build(cfg: Settings, kind: str, full_refresh: bool, validator, started: float
+           ) -> TransformResult:
+    from ingestion import runs
+    from ingestion.report import write_report
+
     run_id = runs.start_run(kind, cfg=cfg)
     command = ["build"] + (["--full-refresh"] if full_refresh else [])
     outcome = run_dbt(command, cfg)
@@ -132,10 +138,8 @@ def transform(cfg: Settings | None = None, *, full_refresh: bool = False,
         if status in ("error", "fail"):
             message = _ANSI.sub("", node_result.message or "").strip().splitlines()
             result.failures.append(f"{node.name}: {message[0] if message else status}")
-    if validate and outcome.success:
-        from ingestion.marts_check import validate_marts
-
-        validation = validate_marts(cfg, run_id=run_id)
+    if validator is not None and outcome.success:
+        validation = validator.validate(cfg, run_id, everything=full_refresh)
         result.validation = validation.as_json()
         if not validation.success:
             result.status = "failed"

@@ -35,6 +35,7 @@ INDEX_COLUMNS = ["_sheet", "_row_number"]  # what names a row of a load beside i
 _SAMPLE_ROWS = 20
 
 _import_lock = threading.Lock()
+_warming = threading.Event()  # warm_up has started the background import
 _contexts: dict[str, Any] = {}
 
 
@@ -83,9 +84,12 @@ class ValidationOutcome:
 
 
 def warm_up() -> None:
-    """Start importing GX in the background (idempotent); the first use waits for it."""
-    if "gx" not in _contexts:
-        threading.Thread(target=import_gx, daemon=True, name="gx-import").start()
+    """Start importing GX in the background (once); the first use waits for it."""
+    with _import_lock:
+        if "gx" in _contexts or _warming.is_set():
+            return
+        _warming.set()
+    threading.Thread(target=import_gx, daemon=True, name="gx-import").start()
 
 
 def import_gx():
@@ -195,12 +199,15 @@ class SuiteRun:
     expectations: list[ExpectationOutcome]
     page: str | None          # the run's Data Docs page
     elapsed_s: float          # GX's validation itself
+    rendered: list = field(default_factory=list)  # what build_docs still has to render
 
 
 def run_suite(home: Path, asset_name: str, specs: list[ExpectationSpec], suite_name: str,
               frame: pl.DataFrame, run_name: str, index_columns: list[str],
-              mostly: float | None = None) -> SuiteRun:
-    """Run SPECS on FRAME with GX; store the result and render its Data Docs page.
+              mostly: float | None = None, render: bool = True) -> SuiteRun:
+    """Run SPECS on FRAME with GX; store the result and render its Data Docs page (RENDER
+    False: leave the page to one `build_docs` call for several runs; each build rewrites the
+    site's index from every stored result).
 
     GX names each unexpected row by the frame's own position (its default index), which it
     collects in one vectorised step; INDEX_COLUMNS of the first rows are looked up here. The
@@ -233,8 +240,19 @@ def run_suite(home: Path, asset_name: str, specs: list[ExpectationSpec], suite_n
     run = SuiteRun(success=bool(result.success), statistics=plain(dict(result.statistics)),
                    expectations=outcomes(result, specs, frame, index_columns),
                    page=None, elapsed_s=elapsed)
-    run.page = _publish(ctx, result, result.batch_id, suite_name, run_name)
+    run.page, run.rendered = _store(ctx, result, result.batch_id, suite_name, run_name)
+    if render:
+        build_docs(home, [run])
     return run
+
+
+def build_docs(home: Path, runs: list[SuiteRun]) -> None:
+    """Render the Data Docs pages of RUNS, and the site's index, in one build."""
+    identifiers = [each for run in runs for each in run.rendered]
+    if identifiers:
+        context(home).build_data_docs(resource_identifiers=identifiers)
+    for run in runs:
+        run.rendered = []
 
 
 def _referenced(specs: list[ExpectationSpec], frame: pl.DataFrame) -> list[str]:
@@ -261,8 +279,10 @@ def _pandas(frame: pl.DataFrame):
                               pl.col(repeated).cast(pl.Categorical)).to_pandas()
 
 
-def _publish(ctx, result, batch_id: str, suite_name: str, run_name: str) -> str | None:
-    """Store RESULT (lists cut to their first rows) and render its Data Docs page."""
+def _store(ctx, result, batch_id: str, suite_name: str, run_name: str) -> tuple[str | None,
+                                                                             list]:
+    """Store RESULT (lists cut to their first rows): its Data Docs page's path, and the
+    identifiers `build_docs` renders it from."""
     import datetime as _dt
 
     from great_expectations.core.run_identifier import RunIdentifier
@@ -283,9 +303,9 @@ def _publish(ctx, result, batch_id: str, suite_name: str, run_name: str) -> str 
     identifier = ValidationResultIdentifier(expectation_suite_identifier=suite_id,
                                             run_id=run_id, batch_identifier=batch_id)
     ctx.validation_results_store.set(identifier, result)
-    ctx.build_data_docs(resource_identifiers=[identifier, suite_id])
-    urls = ctx.get_docs_sites_urls(resource_identifier=identifier)
-    return urls[0]["site_url"].removeprefix("file://") if urls else None
+    urls = ctx.get_docs_sites_urls(resource_identifier=identifier, only_if_exists=False)
+    return (urls[0]["site_url"].removeprefix("file://") if urls and urls[0]["site_url"] else None,
+            [identifier, suite_id])
 
 
 def _expectation(gx, index: int, spec: ExpectationSpec, mostly: float | None):

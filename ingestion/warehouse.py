@@ -164,7 +164,10 @@ class EmbeddedServer:
                     )
                 port = free_port()
                 self.state_file.write_text(json.dumps({**self._state(), "port": port}))
-            options = f"-h 127.0.0.1 -p {port} -k '' -c timezone=Asia/Jakarta"
+            # work_mem: PostgreSQL's 4 MB default spills the transform's sorts and hash
+            # aggregates (a few per dbt model, two models at a time) to disk at national size
+            options = (f"-h 127.0.0.1 -p {port} -k '' -c timezone=Asia/Jakarta "
+                       "-c work_mem=64MB")
             result = self._pg([
                 self._bin("pg_ctl"), "-D", str(self.pgdata), "-l", str(self.log), "-w",
                 "-t", "60", "-o", options, "start",

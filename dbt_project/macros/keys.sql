@@ -16,3 +16,19 @@
 {% macro most_frequent(column) -%}
     mode() within group (order by {{ column }})
 {%- endmacro %}
+
+{#
+  most_frequent over rows that come counted: per KEY, the COLUMN value whose WEIGHT adds up to
+  the most, ties to the alphabetically first, nulls ignored (as mode() does). A subquery over
+  RELATION (a CTE name) with the columns KEY and COLUMN.
+#}
+{% macro most_frequent_counted(relation, key, column, weight) -%}
+    select {{ key }}, (array_agg({{ column }} order by weight desc, {{ column }}))[1] as {{ column }}
+    from (
+        select {{ key }}, {{ column }}, sum({{ weight }}) as weight
+        from {{ relation }}
+        where {{ column }} is not null
+        group by {{ key }}, {{ column }}
+    ) as counted
+    group by {{ key }}
+{%- endmacro %}

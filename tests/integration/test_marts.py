@@ -343,9 +343,13 @@ def test_incremental_pmm_matches_a_full_refresh(built):
     them, equal a full rebuild."""
     fact = ("select snapshot_date, teacher_key, topic_code, modules_completed, _load_id "
             "from marts.fct_pmm_progress order by 1, 2, 3")
-    readers = {name: f"select * from {name}" for name in (
-        "intermediate.int_pmm_progress__current", "marts.dim_pmm_topic",
-        "marts.pmm_regency_ranking", "pii.pmm_unfinished_teachers", "marts.dim_school")}
+    # every table kept per snapshot date, and what reads them (less when each row was built)
+    readers = {name: f"select to_jsonb(t) - '_built_at' from {name} as t" for name in (
+        "intermediate.int_pmm_progress__current", "intermediate.int_pmm_snapshot_loads",
+        "intermediate.int_pmm_teacher_snapshots", "intermediate.int_pmm_topic_snapshots",
+        "intermediate.int_pmm_school_snapshots", "marts.dim_pmm_topic",
+        "marts.pmm_regency_ranking", "pii.pmm_unfinished_teachers", "marts.dim_school",
+        "marts.teacher_journey", "intermediate.int_teacher_latest")}
     may = samples.write_table(built["folder"] / "pmm_may.xlsx", {
         "PMM": pmm_file("31 Mei 2023", [r for r in MARCH if r[0] != "T6"])})
     assert json_lines(run_cli("ingest", "pmm_progress", may, "--json")[1])[0]["status"] == \
@@ -365,6 +369,46 @@ def test_incremental_pmm_matches_a_full_refresh(built):
     assert rows(fact) == incremental
     assert {name: sorted(rows(query), key=repr)
             for name, query in readers.items()} == built_incrementally
+
+
+def test_tests_and_the_pii_scan_read_what_the_latest_build_wrote(built):
+    """In an incremental build, the data tests of a table kept per snapshot date read the rows
+    its latest build wrote (every row of each rebuilt date), and the marts' PII scan the rows
+    built since the last clean scan; a full refresh reads every row."""
+    from ingestion.marts_check import validate_marts
+    from ingestion.transform import run_dbt
+
+    # a build that stopped half way left the fact without its latest date: the next
+    # incremental build finds the date's (snapshot, load) pairs missing and rebuilds it alone
+    with warehouse.connect() as conn:
+        conn.execute("delete from marts.fct_pmm_progress where snapshot_date = "
+                     "(select max(snapshot_date) from marts.fct_pmm_progress)")
+    assert run_cli("transform")[0] == 0
+    latest = "(select max(_built_at) from marts.fct_pmm_progress)"
+    dates = rows(f"select distinct snapshot_date = (select max(snapshot_date) from "
+                 f"marts.fct_pmm_progress), _built_at = {latest} from marts.fct_pmm_progress")
+    assert (True, True) in dates and (False, False) in dates  # the last build rebuilt one date
+    one = ("(select ctid from marts.fct_pmm_progress where _built_at {} " + latest +
+           " order by teacher_key, topic_code limit 1)")
+    test = ["test", "--select", "expression_is_true_fct_pmm_progress_modules_completed_"
+            "modules_total"]
+    try:
+        with warehouse.connect() as conn:  # a row an earlier build wrote, made impossible
+            conn.execute("update marts.fct_pmm_progress set modules_completed = 99, "
+                         "_source_file = 'guru@guru.belajar.id' where ctid = " + one.format("<"))
+        assert run_dbt(test).success                    # not read: its date was not rebuilt
+        assert validate_marts().success                 # scanned clean before
+        assert not validate_marts(everything=True).success
+        with warehouse.connect() as conn:  # and one the latest build wrote
+            conn.execute("update marts.fct_pmm_progress set modules_completed = 99, "
+                         "_source_file = 'guru@guru.belajar.id', _built_at = now() "
+                         "where ctid = " + one.format("="))
+        assert not run_dbt(test).success
+        assert not validate_marts().success
+    finally:
+        assert run_cli("transform", "--full-refresh")[0] == 0
+    assert rows("select count(*) from marts.fct_pmm_progress where modules_completed = 99 "
+                "or position('@' in _source_file) > 0") == [(0,)]
 
 
 def test_mart_validations_are_stored_and_can_fail(built):

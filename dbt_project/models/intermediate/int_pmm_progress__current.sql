@@ -1,24 +1,14 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where snapshot_date in ("
-                 ~ "{{ pmm_changed_snapshot_date_literals(this) }}){% endif %}"
-    )
-}}
+{{ pmm_snapshot_table_config() }}
 -- depends_on: {{ ref('stg_pmm_progress') }}
 -- depends_on: {{ ref('stg_loads') }}
--- PMM rows that count: latest counting load per (nuptk, topic, snapshot_date). A table, kept
--- like fct_pmm_progress: only the snapshot dates whose contributing loads changed are deleted
--- and rebuilt, so the fact, topics, schools and teachers read stored rows instead of ranking
--- (and keying, with a regex) every row ever loaded, each of them, on every build.
+-- depends_on: {{ ref('int_pmm_snapshot_loads') }}
+-- PMM rows that count: latest counting load per (nuptk, topic, snapshot_date). A table kept
+-- per snapshot date (macros/pmm_incremental.sql), so the fact and the per-date aggregates read
+-- stored rows instead of ranking (and keying, with a regex) every row ever loaded.
 with counting_rows as (
 
     {{ counting_rows('stg_pmm_progress') }}
-    {% if is_incremental() %}
-    where rows.snapshot_date in ({{ pmm_changed_snapshot_date_literals(this) }})
-    {% endif %}
+    {{ pmm_changed_dates_only('rows.snapshot_date', load_column='rows._load_id') }}
 
 ),
 
@@ -43,4 +33,4 @@ ranked as (
 
 )
 
-select * from ranked where version_rank = 1
+select *, {{ built_at() }} as _built_at from ranked where version_rank = 1

@@ -1,7 +1,8 @@
--- Every school a counting row names, with the regency it is in where the row says so.
+-- Every school a counting row names, with the regency it is in where the row says so, and how
+-- many rows name it so (PMM comes counted per snapshot and load; the other sources row by row).
 with cohorts as (
 
-    select school_key, npsn, school_name, regency_code, jenjang
+    select school_key, npsn, school_name, regency_code, jenjang, 1::bigint as mentions
     from {{ ref('int_cohorts__current') }}
 
 ),
@@ -10,7 +11,8 @@ trainings as (
 
     -- the event's regency is not the school's: left empty
     select school_key, participant_npsn as npsn, participant_school as school_name,
-           null::text as regency_code, null::text as jenjang
+           null::text as regency_code, null::text as jenjang,
+           1::bigint as mentions
     from {{ ref('int_trainings__current') }}
     where school_key is not null
 
@@ -18,14 +20,15 @@ trainings as (
 
 pmm as (
 
-    select school_key, npsn, school_name, regency_code, jenjang
-    from {{ ref('int_pmm_progress__current') }}
+    select school_key, npsn, school_name, regency_code, jenjang, mentions
+    from {{ ref('int_pmm_school_snapshots') }}
 
 ),
 
 alumni as (
 
-    select school_key, npsn, school_name, regency_code, 'SMK'::text as jenjang
+    select school_key, npsn, school_name, regency_code, 'SMK'::text as jenjang,
+           1::bigint as mentions
     from {{ ref('int_alumni_surveys__current') }}
 
 )

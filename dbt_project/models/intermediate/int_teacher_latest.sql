@@ -1,6 +1,8 @@
 -- Each teacher's school and regency from their latest counting row in a source that states the
 -- teacher's own regency (cohorts, PMM; a training's regency is the event's). Snapshotted into
 -- dim_teacher (SCD type 2 on school and regency); the validity starts at that load's _loaded_at.
+-- PMM rows come grouped per (snapshot, load, teacher, school, regency); within one load the
+-- school and regency first in order win, so a rebuild picks the same.
 with mentions as (
 
     select teacher_key, school_key, regency_code, _load_id, _loaded_at
@@ -8,7 +10,7 @@ with mentions as (
     where teacher_key is not null
     union all
     select teacher_key, school_key, regency_code, _load_id, _loaded_at
-    from {{ ref('int_pmm_progress__current') }}
+    from {{ ref('int_pmm_teacher_snapshots') }}
 
 ),
 
@@ -16,7 +18,10 @@ ranked as (
 
     select
         *,
-        row_number() over (partition by teacher_key order by _load_id desc) as recency
+        row_number() over (
+            partition by teacher_key
+            order by _load_id desc, school_key, regency_code
+        ) as recency
     from mentions
 
 )

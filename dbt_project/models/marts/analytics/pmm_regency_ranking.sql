@@ -1,7 +1,8 @@
 -- SPEC 6: one row per (snapshot_date, regency_code).
 with progress as (
 
-    select * from {{ ref('fct_pmm_progress') }}
+    -- per (snapshot, load, teacher, school, regency): topics, completed, summed module progress
+    select * from {{ ref('int_pmm_teacher_snapshots') }}
 
 ),
 
@@ -17,31 +18,24 @@ per_teacher as (
         snapshot_date,
         regency_code,
         teacher_key,
-        bool_or(is_completed) as completed_a_topic
+        bool_or(topics_completed > 0) as completed_a_topic,
+        sum(module_progress_sum) as module_progress_sum,
+        sum(topics) as topics
     from progress
     group by snapshot_date, regency_code, teacher_key
 
 ),
 
-teachers as (
+per_regency as (
 
     select
         snapshot_date,
         regency_code,
         count(*)::integer as teachers,
-        (count(*) filter (where completed_a_topic))::integer as teachers_completed
+        (count(*) filter (where completed_a_topic))::integer as teachers_completed,
+        -- the mean over (teacher, topic) rows of modules_completed / modules_total
+        (sum(module_progress_sum) / sum(topics))::double precision as avg_module_progress
     from per_teacher
-    group by snapshot_date, regency_code
-
-),
-
-progress_per_regency as (
-
-    select
-        snapshot_date,
-        regency_code,
-        avg(modules_completed::double precision / modules_total) as avg_module_progress
-    from progress
     group by snapshot_date, regency_code
 
 ),
@@ -56,11 +50,8 @@ scored as (
         teachers.teachers,
         teachers.teachers_completed,
         teachers.teachers_completed::double precision / teachers.teachers as completion_rate,
-        progress_per_regency.avg_module_progress
-    from teachers
-    inner join progress_per_regency
-        on progress_per_regency.snapshot_date = teachers.snapshot_date
-        and progress_per_regency.regency_code = teachers.regency_code
+        teachers.avg_module_progress
+    from per_regency as teachers
     inner join regions on regions.regency_code = teachers.regency_code
 
 ),

@@ -13,7 +13,8 @@ attendance as (
 
 progress as (
 
-    select * from {{ ref('fct_pmm_progress') }}
+    -- PMM per (snapshot, load, teacher, school, regency), a sixth of fct_pmm_progress's rows
+    select * from {{ ref('int_pmm_teacher_snapshots') }}
 
 ),
 
@@ -64,7 +65,7 @@ pmm as (
     select
         latest_snapshot.teacher_key,
         latest_snapshot.latest_pmm_snapshot_date,
-        (count(*) filter (where progress.is_completed))::integer as pmm_topics_completed
+        sum(progress.topics_completed)::integer as pmm_topics_completed
     from latest_snapshot
     inner join progress
         on progress.teacher_key = latest_snapshot.teacher_key

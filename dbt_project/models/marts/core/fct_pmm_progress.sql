@@ -1,22 +1,13 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where snapshot_date in ("
-                 ~ "{{ pmm_changed_snapshot_date_literals(this) }}){% endif %}"
-    )
-}}
+{{ pmm_snapshot_table_config() }}
 -- depends_on: {{ ref('stg_pmm_progress') }}
 -- depends_on: {{ ref('stg_loads') }}
--- Periodic snapshot: one row per (teacher, topic, snapshot date) that counts. Incremental:
--- only the snapshot dates whose contributing loads changed are deleted (pre-hook) and rebuilt.
+-- depends_on: {{ ref('int_pmm_snapshot_loads') }}
+-- Periodic snapshot: one row per (teacher, topic, snapshot date) that counts. Kept per snapshot
+-- date: only the dates whose contributing loads changed are deleted (pre-hook) and rebuilt.
 with progress as (
 
     select * from {{ ref('int_pmm_progress__current') }}
-    {% if is_incremental() %}
-    where snapshot_date in ({{ pmm_changed_snapshot_date_literals(this) }})
-    {% endif %}
+    {{ pmm_changed_dates_only() }}
 
 )
 
@@ -32,9 +23,10 @@ select
     modules_total::integer as modules_total,
     post_test_score,
     aksi_nyata_status,
-    modules_completed = modules_total and aksi_nyata_status = 'tervalidasi' as is_completed,
+    {{ pmm_is_completed() }} as is_completed,
     _load_id,
     _source_file,
     _sheet,
-    _row_number::integer as _row_number
+    _row_number::integer as _row_number,
+    {{ built_at() }} as _built_at
 from progress
