@@ -15,7 +15,7 @@ import codecs
 import csv
 import datetime as dt
 import gc
-import io
+import itertools
 import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -152,7 +152,9 @@ def read_file(
 # formats
 
 
-RowSource = tuple[Iterator[Sequence[object]], Iterator[int] | None, dict[tuple[int, int], str]]
+# a sheet's rows; for csv, the line each row starts on (a list filled as the rows are read, so
+# a chunk's numbers are there when the chunk is); its error cells by (row, column)
+RowSource = tuple[Iterator[Sequence[object]], list[int] | None, dict[tuple[int, int], str]]
 
 
 def _refuse_zip_bomb(path: Path, limit: float) -> None:
@@ -313,37 +315,52 @@ def _xml_unescape(text: str) -> str:
             .replace("&apos;", "'").replace("&amp;", "&"))
 
 
-def _decode_csv(path: Path) -> str:
-    data = path.read_bytes()
-    if b"\x00" in data[:4096] and (data.startswith(codecs.BOM_UTF16_LE)
-                                   or data.startswith(codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16")
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
-    return text.replace("\x00", "")
+CSV_BLOCK = 4 << 20
+
+
+def _csv_encoding(path: Path) -> str:
+    """UTF-16 (with its BOM), UTF-8 (a BOM skipped) where every byte decodes, else cp1252 (an
+    old Excel's csv). Read in blocks: the file is never held whole."""
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+        if b"\x00" in head and head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
+        fh.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            while block := fh.read(CSV_BLOCK):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp1252"
+    return "utf-8-sig"
 
 
 def _csv_rows(path: Path, contract: Contract) -> RowSource:
-    text = _decode_csv(path)
-    delimiter = _csv_delimiter(text, contract)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: list[list[str]] = []
+    """The file's rows, streamed (never the whole text, nor every row, in memory at once);
+    NUL characters dropped."""
+    encoding = _csv_encoding(path)
+    errors = "replace" if encoding == "cp1252" else "strict"
+    with path.open(encoding=encoding, errors=errors, newline="") as fh:
+        head = "".join(itertools.islice(fh, HEADER_SCAN_ROWS)).replace("\x00", "")
+    delimiter = _csv_delimiter(head, contract)
     starts: list[int] = []
-    previous = 0
-    try:
-        for row in reader:
-            rows.append(row)
-            starts.append(previous + 1)
-            previous = reader.line_num
-    except csv.Error as err:
-        raise FileRejected(
-            "unreadable_file", f"{path.name} is not a readable csv file ({err})."
-        ) from None
-    return iter(rows), iter(starts), {}
+
+    def rows() -> Iterator[list[str]]:
+        with path.open(encoding=encoding, errors=errors, newline="") as fh:
+            reader = csv.reader((line.replace("\x00", "") for line in fh), delimiter=delimiter)
+            previous = 0
+            try:
+                for row in reader:
+                    starts.append(previous + 1)
+                    previous = reader.line_num
+                    yield row
+            except csv.Error as err:
+                raise FileRejected(
+                    "unreadable_file", f"{path.name} is not a readable csv file ({err})."
+                ) from None
+
+    return rows(), starts, {}
 
 
 def _csv_delimiter(text: str, contract: Contract) -> str:
@@ -367,7 +384,7 @@ def _csv_delimiter(text: str, contract: Contract) -> str:
 def _read_sheet(
     name: str | None,
     rows: Iterator[Sequence[object]],
-    row_numbers: Iterator[int] | None,
+    row_numbers: list[int] | None,
     errors: dict[tuple[int, int], str],
     contract: Contract,
     optional_required: Iterable[str],
@@ -389,7 +406,7 @@ def _read_sheet(
     if header_index is None:
         return None
 
-    numbers = list(row_numbers) if row_numbers is not None else None
+    numbers = row_numbers
     header_cells = ["" if c is None else str(c).strip() for c in head[header_index]]
     title_lines = [
         " ".join(str(c).strip() for c in r if c not in (None, "") and str(c).strip())
