@@ -24,7 +24,7 @@ import polars as pl
 import psycopg
 from psycopg import sql
 
-from ingestion import suites, validate, warehouse
+from ingestion import faults, suites, validate, warehouse
 from ingestion.cells import FileRejected
 from ingestion.contracts import Contract, load_contract
 from ingestion.errors import UsageError, WarehouseUnavailable
@@ -136,6 +136,7 @@ def ingest_file(
                 _write_audit(conn, result, contract, path, started, replaces, as_of, cfg)
                 if outcome is not None:
                     _write_validation(conn, load_id, outcome)
+                faults.pause_point("before_commit")
         except psycopg.OperationalError as err:
             raise WarehouseUnavailable(
                 f"The warehouse was lost while loading {path.name}: "
@@ -169,6 +170,7 @@ def _read_batch(path: Path, contract: Contract, cfg: Settings, as_of: dt.date | 
         path, contract, max_file_mb=cfg.max_file_mb, max_rows=cfg.max_rows,
         optional_required=[snapshot["column"]] if snapshot else (),
     )
+    faults.pause_point("reading")
     ctx = Context(today=today, as_of=as_of, typeless=read.file_format == "csv")
     return apply_contract(read, contract, ctx)
 
@@ -352,6 +354,7 @@ def _copy(conn, table: sql.Composable, frame: pl.DataFrame, columns: list[str], 
                 buffer, include_header=False, null_value="\\N", date_format="%Y-%m-%d",
                 quote_style="necessary")
             copy.write(buffer.getbuffer())
+            faults.pause_point("copy")
 
 
 def _write_validation(conn, load_id: int, outcome: validate.ValidationOutcome) -> None:

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
-from ingestion import inbox, warehouse
+from ingestion import faults, inbox, warehouse
 from ingestion.contracts import SOURCES
 from ingestion.loader import LoadResult, ingest_file
 from ingestion.settings import Settings, settings
@@ -29,6 +29,7 @@ def ingest_paths(
     results = []
     for path in paths:
         result = ingest_file(path, source, as_of=as_of, replaces=replaces, cfg=cfg)
+        faults.pause_point("after_commit")
         where = inbox.file_away(path, result, cfg.inbox)
         if "too_many_invalid_rows" in result.reasons:
             _corrections_for_rejected(result, where, cfg)

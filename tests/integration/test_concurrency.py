@@ -97,3 +97,40 @@ def test_two_sources_load_at_the_same_time(db, tmp_path):
     (a_start, a_end), (b_start, b_end) = db.execute(
         "select started_at, finished_at from audit.loads order by source").fetchall()
     assert a_start < b_end and b_start < a_end
+
+
+def test_four_processes_on_an_overlapping_set_of_twenty_files_load_each_once(db, tmp_path):
+    """Each of 4 processes ingests 10 of 20 files, every file given to two of them, in
+    different orders: every file loads once, the other process finds it loaded."""
+    files = []
+    for i in range(20):
+        path = tmp_path / f"pmm_per_{i:02d}.csv"
+        samples.write_table(path, {"d": samples.titled(
+            [f"Data per {i + 1} Januari 2023"],
+            samples.pmm_rows(seed=100 + i, n=60, invalid_share=0.03))})
+        files.append(path)
+    shares = [[files[(5 * p + k) % 20] for k in range(10)] for p in range(4)]
+    shares = [share if p % 2 else share[::-1] for p, share in enumerate(shares)]
+    processes = [subprocess.Popen(
+        [sys.executable, "-m", "ingestion.cli", "ingest", "pmm_progress",
+         *map(str, share), "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+        for share in shares]
+    results = []
+    for process in processes:
+        out, err = process.communicate(timeout=600)
+        assert process.returncode == 0, err
+        results += [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert len(results) == 40
+    by_file: dict[str, list[str]] = {}
+    for result in results:
+        by_file.setdefault(result["file"], []).append(result["status"])
+    assert len(by_file) == 20
+    assert all(sorted(statuses) == ["duplicate", "loaded"] for statuses in by_file.values())
+    loaded = [r for r in results if r["status"] == "loaded"]
+    assert sum(r["rows_loaded"] + r["rows_quarantined"] for r in loaded) == 20 * 60
+    db.rollback()
+    assert db.execute("select status, count(*) from audit.loads group by status "
+                      "order by status").fetchall() == [("duplicate", 20), ("loaded", 20)]
+    assert db.execute("select count(*) from raw.pmm_progress").fetchone()[0] == sum(
+        r["rows_loaded"] for r in loaded)
