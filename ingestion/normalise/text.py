@@ -23,12 +23,18 @@ def fold(value: str) -> str:
     return folded if folded else value.strip()
 
 
+# control characters that are not whitespace (copied from terminals and old systems), and DEL
+_CONTROL = r"[\x00-\x08\x0e-\x1f\x7f]"
+
+
 def clean(text: pl.Series) -> pl.Series:
-    """Trim, collapse inner whitespace, and turn a lone dash (or an empty cell) into null."""
-    messy = text.str.contains(r"[^\S ]| {2}")  # only these rows need the regex replace
+    """Trim, collapse inner whitespace, drop control characters, and turn a lone dash (or an
+    empty cell) into null."""
+    messy = text.str.contains(r"[^\S ]| {2}|" + _CONTROL)  # only these rows need replacing
     if messy.any():
         rows = messy.arg_true()
-        text = text.clone().scatter(rows, text.gather(rows).str.replace_all(r"\s+", " "))
+        fixed = text.gather(rows).str.replace_all(_CONTROL, "").str.replace_all(r"\s+", " ")
+        text = text.clone().scatter(rows, fixed)
     cleaned = text.str.strip_chars()
     empty = cleaned.is_in(("",) + _EMPTY_MARKS)
     return pl.select(pl.when(empty).then(None).otherwise(cleaned).alias(text.name)).to_series()

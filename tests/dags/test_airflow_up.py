@@ -31,7 +31,8 @@ def airflow_env(lumbung_home, tmp_path):
     _lumbung(env, "airflow", "down")
 
 
-def test_airflow_up_runs_the_inbox_to_the_marts_and_down_stops_it(db, airflow_env, tmp_path):
+def test_airflow_up_runs_the_inbox_to_the_marts_and_down_stops_it(db, airflow_env, tmp_path,
+                                                                  lumbung_home):
     started = _lumbung(airflow_env, "airflow", "up")
     assert started.returncode == 0, started.stderr
     address = f"http://127.0.0.1:{airflow_env['LUMBUNG_AIRFLOW_PORT']}"
@@ -64,6 +65,14 @@ def test_airflow_up_runs_the_inbox_to_the_marts_and_down_stops_it(db, airflow_en
                         "'angkatan_9.csv' and status = 'loaded'").fetchone()[0]
     assert shown == loaded > 0
     assert (inbox / "loaded" / "angkatan_9.csv").exists()
+    # the task logs of those runs never hold the pseudonym key the load used
+    key = (lumbung_home / "pseudonym.key").read_text().strip().encode()
+    from ingestion.airflow_local import home
+    from ingestion.settings import settings
+
+    task_logs = [p for p in home(settings()).rglob("*") if p.is_file() and p.suffix == ".log"]
+    assert any("dag_id=ingest_cohorts" in str(p) for p in task_logs)
+    assert [p for p in task_logs if key in p.read_bytes()] == []
 
     stopped = _lumbung(airflow_env, "airflow", "down")
     assert stopped.returncode == 0 and "scheduler" in stopped.stdout

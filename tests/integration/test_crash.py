@@ -149,3 +149,43 @@ def test_a_transform_killed_mid_build_leaves_queryable_marts_and_reruns(db, tmp_
     assert len(rebuilt) == 2 and sum(rebuilt.values()) > before
     # no snapshot date half-built: whatever the kill left equals what the rerun holds
     assert killed == {day: rebuilt[day] for day in killed} and sum(killed.values()) >= before
+
+
+def test_the_warehouse_stopping_mid_load_exits_3_and_the_rerun_loads_once(lumbung_home,
+                                                                         tmp_path):
+    from ingestion import warehouse
+
+    path = tmp_path / "pmm_per_down.xlsx"
+    samples.write_table(path, {"PMM": samples.titled(
+        ["Data per 23 Desember 2022"], samples.pmm_rows(seed=77, n=ROWS))})
+    digest = sha256_of(path)
+    marker = tmp_path / "paused"
+    process = _ingest(path, {"LUMBUNG_PAUSE_AT": "copy", "LUMBUNG_PAUSE_FILE": str(marker)})
+    try:
+        _wait_until(lambda: marker.exists() or process.poll() is not None, timeout=300)
+        assert process.poll() is None, process.communicate()[1]
+        warehouse.down()              # the server goes away while rows are in flight
+        marker.unlink()               # and the load goes on
+        out, err = process.communicate(timeout=300)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        warehouse.up()
+    assert process.returncode == 3, err
+    sentence = err.strip()
+    assert len(sentence.splitlines()) == 1 and "warehouse" in sentence.lower(), sentence
+    assert "Traceback" not in out + err
+    with warehouse.connect() as conn:
+        held = conn.execute("select count(*) from audit.loads where sha256 = %s",
+                            (digest,)).fetchone()[0]
+        rows = conn.execute("select count(*) from raw.pmm_progress r join audit.loads l on "
+                            "l.load_id = r._load_id where l.sha256 = %s", (digest,)).fetchone()
+    assert (held, rows[0]) == (0, 0)  # nothing half-loaded
+    rerun = _ingest(path)
+    out, err = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, err
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["status"] == "loaded"
+    with warehouse.connect() as conn:
+        assert conn.execute("select count(*) from raw.pmm_progress where _load_id = %s",
+                            (result["load_id"],)).fetchone()[0] == result["rows_loaded"]

@@ -302,6 +302,69 @@ def test_roles_see_what_they_may(built, monkeypatch):
             ops.execute("select 1 from raw.cohorts limit 1")
 
 
+def _denied(conn, statement: str) -> None:
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        with conn.transaction():
+            conn.execute(statement)
+
+
+def test_roles_write_only_where_spec_6_lets_them(built, monkeypatch):
+    """The read roles write nothing; the loader writes raw, quarantine and audit but reads no
+    mart; the transformer reads raw without changing it. Login roles log in; the service
+    roles are taken on by the owner (`set role`), as the loader and dbt do."""
+    for role in ("bi_reader", "ops_reader", "auditor"):
+        monkeypatch.setenv(f"LUMBUNG_{role.upper()}_PASSWORD", f"pw-{role}")
+    warehouse.init()
+    with _login("bi_reader", "pw-bi_reader") as bi:
+        _denied(bi, "delete from marts.pmm_regency_ranking")
+        _denied(bi, "insert into marts.dim_region select * from marts.dim_region limit 1")
+        _denied(bi, "create table marts.mine (x int)")
+    with _login("auditor", "pw-auditor") as auditor:
+        _denied(auditor, "update audit.loads set status = 'voided'")
+        _denied(auditor, "delete from quarantine.cohorts")
+        _denied(auditor, "truncate marts.cohort_completion")
+    with _login("ops_reader", "pw-ops_reader") as ops:
+        _denied(ops, "delete from pii.pmm_unfinished_teachers")
+        _denied(ops, "select 1 from marts.dim_teacher limit 1")
+    with warehouse.connect(autocommit=True) as owner:
+        owner.execute("set role lumbung_loader")
+        owner.execute("select 1 from raw.cohorts limit 1")
+        owner.execute("select 1 from quarantine.cohorts limit 1")
+        _denied(owner, "select 1 from marts.fct_pmm_progress limit 1")
+        _denied(owner, "select 1 from pii.pmm_unfinished_teachers limit 1")
+        _denied(owner, "drop table raw.cohorts")
+        owner.execute("reset role")
+        owner.execute("set role lumbung_transformer")
+        owner.execute("select 1 from raw.pmm_progress limit 1")
+        _denied(owner, "delete from raw.pmm_progress")
+        _denied(owner, "insert into raw.cohorts (_load_id) values (-1)")
+        _denied(owner, "delete from audit.loads")
+
+
+def test_the_pseudonym_key_is_in_no_log_report_dbt_file_or_mart(built, lumbung_home):
+    """SPEC 10: the key that pseudonymises NUPTKs and NISNs stays in its 0600 file."""
+    key_file = lumbung_home / "pseudonym.key"
+    key = key_file.read_text().strip()
+    assert key_file.stat().st_mode & 0o777 == 0o600 and len(key) >= 32
+    scanned, leaks = 0, []
+    for path in lumbung_home.rglob("*"):  # logs, reports, dbt's target and logs, GX, Airflow
+        if path.is_file() and path != key_file and "pgdata" not in path.parts:
+            scanned += 1
+            if key.encode() in path.read_bytes():
+                leaks.append(path)
+    assert leaks == [] and scanned > 100
+    assert {"logs", "reports", "dbt", "gx"} <= {p.name for p in lumbung_home.iterdir()}
+    with warehouse.connect() as conn:  # and no text value of a mart or the pii lists holds it
+        columns = conn.execute(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            "where table_schema in ('marts', 'pii') and data_type = 'text'").fetchall()
+        assert len(columns) > 20
+        for schema, table, column in columns:
+            found = conn.execute(f'select count(*) from {schema}."{table}" '
+                                 f'where strpos("{column}", %s) > 0', (key,)).fetchone()[0]
+            assert found == 0, (schema, table, column)
+
+
 def test_trace_returns_the_rows_whose_teachers_were_counted(built):
     code, out, _ = run_cli("trace", "pmm_regency_ranking", "--where", "regency_code=3604",
                            "--where", "snapshot_date=2023-03-31", "--json")

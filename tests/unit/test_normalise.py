@@ -145,6 +145,9 @@ def test_vocabularies_fold_case_accents_spacing_and_punctuation():
 def test_text_is_trimmed_collapsed_and_dash_is_empty():
     got = clean(pl.Series(["  Siti   Nur  ", "-", "—", "", "SMP N 1"])).to_list()
     assert got == ["Siti Nur", None, None, None, "SMP N 1"]
+    # control characters (NUL, escapes, bell, DEL) go; tabs and line breaks become spaces
+    assert clean(pl.Series(["Siti\x00 Wahyuni\x01\x1b[31m\x07", "a\tb\r\nc\x7f"])
+                 ).to_list() == ["Siti Wahyuni[31m", "a b c"]
     assert fold("Kabupaten/Kota (Kegiatan)") != fold("Kabupaten/Kota (Sekolah)")
     assert code_of(pl.Series(["Pembelajaran Berdiferensiasi!"])).to_list() == [
         "pembelajaran_berdiferensiasi"]

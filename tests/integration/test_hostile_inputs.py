@@ -1,0 +1,165 @@
+"""Hostile spreadsheets (SPEC 10): each gets one clear sentence and a reason code, never a
+traceback, never runs anything; cell values stay data. Every case goes through a real
+`lumbung ingest` process and is checked in the warehouse."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from ingestion import samples
+
+SQL = "'; DROP TABLE raw.cohorts; --"
+HTML = "<script>alert('lumbung')</script>"
+
+
+def _ingest(source: str, path: Path) -> tuple[int, dict, str]:
+    run = subprocess.run(
+        [sys.executable, "-m", "ingestion.cli", "ingest", source, str(path), "--json"],
+        capture_output=True, text=True, timeout=300, env=dict(os.environ))
+    lines = [line for line in run.stdout.splitlines() if line.startswith("{")]
+    assert "Traceback" not in run.stdout + run.stderr
+    assert "unexpected" not in run.stderr  # the CLI's last-resort handler did not fire
+    return run.returncode, (json.loads(lines[-1]) if lines else {}), run.stderr.strip()
+
+
+def _pmm(rows: list[list]) -> dict:
+    return {"PMM": samples.titled(["Data per 23 Desember 2022"], [samples.pmm_rows(n=1)[0],
+                                                                   *rows])}
+
+
+def _pmm_row(n: int, **change) -> list:
+    """The Nth data row of a sample PMM sheet (each N its own topic), with cells changed:
+    c2="x" puts "x" in column 2."""
+    row = list(samples.pmm_rows(n=6)[n])
+    for index, value in change.items():
+        row[int(index[1:])] = value
+    return row
+
+
+def _sentence(text: str) -> bool:
+    """One clear sentence: one line, ending in a full stop, naming no Python internals."""
+    return (len(text.splitlines()) == 1 and text.endswith(".")
+            and not any(word in text for word in ("Error:", "Exception", "File \"")))
+
+
+def _rejected(tmp_path: Path, name: str, content: bytes) -> tuple[dict, str]:
+    path = tmp_path / name
+    path.write_bytes(content)
+    code, result, err = _ingest("pmm_progress", path)
+    assert code == 1 and result["status"] == "rejected", (result, err)
+    assert result["rows_read"] == result["rows_loaded"] == result["rows_quarantined"] == 0
+    return result, result["error"]
+
+
+def _valid_xlsx(tmp_path: Path) -> bytes:
+    path = samples.write_table(tmp_path / "source.xlsx", _pmm([_pmm_row(1)]))
+    return path.read_bytes()
+
+
+def test_truncated_random_and_empty_workbooks(db, tmp_path):
+    whole = _valid_xlsx(tmp_path)
+    for name, content in [("truncated.xlsx", whole[:len(whole) // 2]),
+                          ("random.xlsx", os.urandom(4096)),
+                          ("empty.xlsx", b""), ("empty.csv", b"")]:
+        result, sentence = _rejected(tmp_path, name, content)
+        assert result["reasons"] == {"unreadable_file": 1} and name in sentence
+        assert _sentence(sentence), sentence
+
+
+def test_a_password_protected_workbook(db, tmp_path):
+    # what Excel writes for a workbook with a password: an OLE compound file whose directory
+    # names the EncryptedPackage stream (and an EncryptionInfo one), not a zip
+    sector = bytearray(512)
+    sector[:8] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    directory = "EncryptionInfo".encode("utf-16-le") + bytes(50) + \
+        "EncryptedPackage".encode("utf-16-le")
+    result, sentence = _rejected(tmp_path, "rahasia.xlsx",
+                                 bytes(sector) + directory + os.urandom(4096))
+    assert result["reasons"] == {"unreadable_file": 1}
+    assert "password-protected" in sentence and _sentence(sentence)
+
+
+def test_a_zip_bomb_is_refused_unopened(db, tmp_path, monkeypatch):
+    monkeypatch.setenv("LUMBUNG_MAX_FILE_MB", "1")  # unpacked limit: 20 MB
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("xl/worksheets/sheet1.xml", b"<row>" + b"0" * (64 << 20) + b"</row>")
+    content = buffer.getvalue()
+    assert len(content) < (1 << 20)
+    result, sentence = _rejected(tmp_path, "bom.xlsx", content)
+    assert result["reasons"] == {"file_too_large": 1} and _sentence(sentence)
+
+
+def test_sql_html_control_characters_and_long_cells_are_only_data(db, tmp_path):
+    long_name = "Ahmad " + "Saputra" * 1428  # 10,002 characters
+    header = [*samples.pmm_rows(n=1)[0], SQL]
+    rows = [header,
+            [*_pmm_row(1, c2=SQL), HTML],
+            [*_pmm_row(2, c2=HTML, c5=f"SD Negeri 1 {HTML}"), SQL],
+            [*_pmm_row(3, c2=long_name), "y"]]
+    controls = [*_pmm_row(4, c2="Siti\x00 Wahyuni\x01\x1b[31m\x07"), "x"]  # csv only: xlsx
+    for fmt, body in (("csv", [*rows, controls]), ("xlsx", rows)):   # cannot hold them
+        path = samples.write_table(tmp_path / f"hostile.{fmt}", {"PMM": samples.titled(
+            ["Data per 23 Desember 2022"], body)})
+        code, result, err = _ingest("pmm_progress", path)
+        assert code == 0 and result["status"] == "loaded", err
+        assert result["rows_read"] == len(body) - 1 == result["rows_loaded"]
+    db.rollback()
+    assert db.execute("select to_regclass('raw.cohorts') is not null").fetchone()[0]
+    names = {name for (name,) in db.execute("select teacher_name from raw.pmm_progress")}
+    assert {SQL, HTML, long_name, "Siti Wahyuni[31m"} <= names  # stored as written, cleaned
+    extra = [e for (e,) in db.execute("select _extra from raw.pmm_progress")]
+    assert all(SQL in e for e in extra)  # the unknown column, under its own (hostile) name
+
+
+def test_formula_cells_are_read_as_their_values_and_never_run(db, tmp_path):
+    from openpyxl import Workbook
+
+    witness = tmp_path / "ran.txt"
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "PMM"
+    ws.append(["Data per 23 Desember 2022"])
+    ws.append(samples.pmm_rows(n=1)[0])
+    formula_name = _pmm_row(1, c2=f'=HYPERLINK("file://{witness}","klik")')
+    dde = _pmm_row(2, c2="=cmd|' /C touch " + str(witness) + "'!A0")
+    total = _pmm_row(3, c11="=2+3")
+    for row in (formula_name, dde, total):
+        ws.append(row)
+    path = tmp_path / "rumus.xlsx"
+    wb.save(path)
+    code, result, err = _ingest("pmm_progress", path)
+    assert code == 0 and result["rows_read"] == 3, err
+    assert result["rows_read"] == result["rows_loaded"] + result["rows_quarantined"]
+    assert not witness.exists()
+    db.rollback()
+    stored = db.execute("select teacher_name, modules_total from raw.pmm_progress").fetchall()
+    # a formula with no saved value is an empty cell: required, so its row is quarantined
+    assert all(not (name or "").startswith("=") for name, _ in stored)
+
+
+def test_a_workbook_of_a_thousand_sheets(db, tmp_path):
+    sheets = {f"Rekap {i}": [["Catatan", i]] for i in range(999)}
+    sheets["PMM"] = samples.titled(["Data per 23 Desember 2022"], samples.pmm_rows(n=20))
+    path = samples.write_table(tmp_path / "seribu.xlsx", sheets)
+    code, result, err = _ingest("pmm_progress", path)
+    assert code == 0 and result["status"] == "loaded", err
+    assert result["rows_read"] == 20 == result["rows_loaded"] + result["rows_quarantined"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_file_of_only_hostile_headers_has_no_header(db, tmp_path, fmt):
+    path = samples.write_table(tmp_path / f"kepala.{fmt}", {"PMM": [
+        [SQL, HTML, "=1+1"], ["a", "b", "c"]]})
+    code, result, err = _ingest("pmm_progress", path)
+    assert code == 1 and result["reasons"] == {"no_header_found": 1}
+    assert _sentence(result["error"]), result["error"]
