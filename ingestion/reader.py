@@ -162,6 +162,8 @@ def _refuse_zip_bomb(path: Path, limit: float) -> None:
         with zipfile.ZipFile(path) as zf:
             unpacked = sum(info.file_size for info in zf.infolist())
     except (zipfile.BadZipFile, OSError) as err:
+        if _is_encrypted_ole(path):
+            raise _password_protected(path) from None
         raise FileRejected(
             "unreadable_file", f"{path.name} is damaged or not a real {path.suffix} file ({err})."
         ) from None
@@ -190,15 +192,10 @@ def _calamine_sheets(path: Path, fmt: str) -> list[tuple[str, Iterator[Sequence[
         workbook = CalamineWorkbook.from_path(str(path))
         names = list(workbook.sheet_names)
     except PasswordError:
-        raise FileRejected(
-            "unreadable_file", f"{path.name} is password-protected; save it without a password."
-        ) from None
+        raise _password_protected(path) from None
     except Exception as err:  # calamine raises several types for damaged files
         if fmt == "xlsx" and _is_encrypted_ole(path):
-            raise FileRejected(
-                "unreadable_file",
-                f"{path.name} is password-protected; save it without a password.",
-            ) from None
+            raise _password_protected(path) from None
         raise FileRejected(
             "unreadable_file",
             f"{path.name} cannot be opened as a {fmt} workbook ({_first_line(err)}).",
@@ -215,6 +212,11 @@ def _calamine_sheets(path: Path, fmt: str) -> list[tuple[str, Iterator[Sequence[
             ) from None
         out.append((name, rows))
     return out
+
+
+def _password_protected(path: Path) -> FileRejected:
+    return FileRejected("unreadable_file",
+                        f"{path.name} is password-protected; save it without a password.")
 
 
 def _is_encrypted_ole(path: Path) -> bool:

@@ -15,8 +15,10 @@ and the path of the load's Data Docs page.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,11 +147,12 @@ def context(home: Path):
         return _contexts[key]
     gx = import_gx()
     runtime = {"LUMBUNG_GX_HOME": str(gx_home(home))}
-    ctx = gx.get_context(mode="file", project_root_dir=str(GX_PROJECT),
-                         runtime_environment=runtime)
-    if _configure(ctx):  # only when the committed configuration is not already right
+    with store_lock(home):
         ctx = gx.get_context(mode="file", project_root_dir=str(GX_PROJECT),
                              runtime_environment=runtime)
+        if _configure(ctx):  # only when the committed configuration is not already right
+            ctx = gx.get_context(mode="file", project_root_dir=str(GX_PROJECT),
+                                 runtime_environment=runtime)
     _contexts[key] = ctx
     return ctx
 
@@ -220,12 +223,13 @@ def run_suite(home: Path, asset_name: str, specs: list[ExpectationSpec], suite_n
     gx = import_gx()
     ctx = context(home)
     expectations = [_expectation(gx, i, spec, mostly) for i, spec in enumerate(specs)]
-    suite = ctx.suites.add_or_update(gx.ExpectationSuite(name=suite_name,
-                                                         expectations=expectations))
+    with store_lock(home):
+        suite = ctx.suites.add_or_update(gx.ExpectationSuite(name=suite_name,
+                                                             expectations=expectations))
+        definition = _batch_definition(ctx, asset_name)
     # GX's own path of ValidationDefinition.run, without its storing the complete result
     from great_expectations.validator.v1_validator import Validator
 
-    definition = _batch_definition(ctx, asset_name)
     validator = Validator(
         batch_definition=definition,
         batch_parameters={"dataframe": _pandas(frame.select(_referenced(specs, frame)))},
@@ -240,7 +244,8 @@ def run_suite(home: Path, asset_name: str, specs: list[ExpectationSpec], suite_n
     run = SuiteRun(success=bool(result.success), statistics=plain(dict(result.statistics)),
                    expectations=outcomes(result, specs, frame, index_columns),
                    page=None, elapsed_s=elapsed)
-    run.page, run.rendered = _store(ctx, result, result.batch_id, suite_name, run_name)
+    with store_lock(home):
+        run.page, run.rendered = _store(ctx, result, result.batch_id, suite_name, run_name)
     if render:
         build_docs(home, [run])
     return run
@@ -250,9 +255,24 @@ def build_docs(home: Path, runs: list[SuiteRun]) -> None:
     """Render the Data Docs pages of RUNS, and the site's index, in one build."""
     identifiers = [each for run in runs for each in run.rendered]
     if identifiers:
-        context(home).build_data_docs(resource_identifiers=identifiers)
+        with store_lock(home):
+            context(home).build_data_docs(resource_identifiers=identifiers)
     for run in runs:
         run.rendered = []
+
+
+@contextmanager
+def store_lock(home: Path):
+    """GX's stores and Data Docs are files under HOME/gx, rewritten whole on each write: loads
+    in several processes take turns on them (one process read another's half-written suite)."""
+    folder = gx_home(home)
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / ".lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _referenced(specs: list[ExpectationSpec], frame: pl.DataFrame) -> list[str]:

@@ -353,7 +353,7 @@ def test_the_pseudonym_key_is_in_no_log_report_dbt_file_or_mart(built, lumbung_h
             if key.encode() in path.read_bytes():
                 leaks.append(path)
     assert leaks == [] and scanned > 100
-    assert {"logs", "reports", "dbt", "gx"} <= {p.name for p in lumbung_home.iterdir()}
+    assert {"reports", "dbt", "gx"} <= {p.name for p in lumbung_home.iterdir()}
     with warehouse.connect() as conn:  # and no text value of a mart or the pii lists holds it
         columns = conn.execute(
             "select table_schema, table_name, column_name from information_schema.columns "
