@@ -174,3 +174,28 @@ def test_a_file_of_only_hostile_headers_has_no_header(db, tmp_path, fmt):
     code, result, err = _ingest("pmm_progress", path)
     assert code == 1 and result["reasons"] == {"no_header_found": 1}
     assert _sentence(result["error"]), result["error"]
+
+
+def test_a_corrections_workbook_never_turns_a_value_into_a_formula(db, tmp_path):
+    """SPEC 10: values starting with =, +, - or @ go back to the sender as text cells."""
+    risky = ["=HYPERLINK(\"http://x\",\"klik\")", "+62 812", "-cmd", "@SUM(A1:A9)"]
+    body = [samples.pmm_rows(n=1)[0]]
+    for n, value in enumerate(risky, start=1):  # each row invalid (modules_total) and risky
+        body.append(_pmm_row(n, c2=value, c11="lima"))
+    body += samples.pmm_rows(seed=5, n=20)[1:]  # enough valid rows for the file to load
+    path = samples.write_table(tmp_path / "berisiko.csv", {"PMM": samples.titled(
+        ["Data per 23 Desember 2022"], body)})
+    code, result, err = _ingest("pmm_progress", path)
+    assert code == 0 and result["rows_quarantined"] == 4, (result, err)
+    made = subprocess.run([sys.executable, "-m", "ingestion.cli", "corrections", "--load-id",
+                           str(result["load_id"])], capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    with zipfile.ZipFile(made.stdout.strip()) as workbook:
+        sheets = [n for n in workbook.namelist() if n.startswith("xl/worksheets/sheet")]
+        xml = b"".join(workbook.read(n) for n in sheets).decode()
+    assert "<f>" not in xml and "<f " not in xml        # no formula anywhere
+    from python_calamine import CalamineWorkbook
+
+    cells = {v for row in CalamineWorkbook.from_path(made.stdout.strip()).get_sheet_by_index(0)
+             .to_python() for v in row}
+    assert set(risky) <= cells                           # each value there, as its text
