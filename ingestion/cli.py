@@ -89,6 +89,7 @@ def _date(text: str) -> dt.date:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
+        _route_library_logs()
         return COMMANDS[args.command](args)
     except LumbungError as err:
         print(f"lumbung: {err}", file=sys.stderr)
@@ -104,6 +105,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"lumbung: unexpected {type(err).__name__}: {str(err).strip()[:300]} "
               f"(traceback in {log}).", file=sys.stderr)
         return CHECKS_FAILED
+
+
+def _route_library_logs() -> None:
+    """Libraries' warnings (psycopg's 'error ignored terminating Copy' when the server goes away,
+    GX's, dbt's) go to LUMBUNG_HOME/logs/lumbung.log, so stderr keeps its one sentence."""
+    import logging
+
+    from ingestion.settings import settings
+
+    root = logging.getLogger()
+    if root.handlers:  # a host (Airflow, pytest) already decides where records go
+        return
+    folder = settings().home / "logs"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:  # an unwritable home is said by the command that needs it, not here
+        root.addHandler(logging.NullHandler())
+        return
+    handler = logging.FileHandler(folder / "lumbung.log", delay=True, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(name)s %(levelname)s "
+                                           "%(message)s"))
+    handler.setLevel(logging.WARNING)
+    root.addHandler(handler)
 
 
 def _log_crash() -> Path:
