@@ -18,6 +18,7 @@ import gc
 import itertools
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ingestion import memory
+from ingestion import memory, workbook_guard
 from ingestion.cells import (
     BOOL,
     DATE,
@@ -95,6 +96,10 @@ def read_file(
         raise FileRejected("unreadable_file", f"{path.name} is empty.")
     if fmt in ("xlsx", "ods"):
         _refuse_zip_bomb(path, limit)
+    if fmt == "xlsx":
+        _refuse_huge_extent(path, max_rows)
+    elif fmt == "xls":
+        workbook_guard.probe_xls(path)
     if fmt == "csv":
         raw_sheets = [(None, _csv_rows(path, contract))]
         skipped: list[str] = []
@@ -175,6 +180,15 @@ def _refuse_zip_bomb(path: Path, limit: float) -> None:
         )
 
 
+def _refuse_huge_extent(path: Path, max_rows: int) -> None:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            sheets = _xlsx_sheet_targets(zf)
+            workbook_guard.refuse_huge_extent(path, zf, sheets, max_rows)
+    except (zipfile.BadZipFile, KeyError, OSError, zlib.error):
+        return  # calamine says what is wrong with the workbook, in its words
+
+
 def _workbook_rows(path: Path, fmt: str) -> list[tuple[str, RowSource]]:
     with ThreadPoolExecutor(1, thread_name_prefix="error-cells") as pool:
         # calamine parses without the GIL: the error-cell scan unzips the sheets beside it
@@ -193,25 +207,35 @@ def _calamine_sheets(path: Path, fmt: str) -> list[tuple[str, Iterator[Sequence[
         names = list(workbook.sheet_names)
     except PasswordError:
         raise _password_protected(path) from None
-    except Exception as err:  # calamine raises several types for damaged files
+    except BaseException as err:  # calamine raises several types for damaged files
+        if not _calamine_failure(err):
+            raise
         if fmt == "xlsx" and _is_encrypted_ole(path):
             raise _password_protected(path) from None
         raise FileRejected(
             "unreadable_file",
-            f"{path.name} cannot be opened as a {fmt} workbook ({_first_line(err)}).",
+            f"{path.name} cannot be opened as an {fmt} workbook ({_first_line(err)}).",
         ) from None
     out = []
     for name in names:
         try:
             sheet = workbook.get_sheet_by_name(name)
             rows: Iterator[Sequence[object]] = sheet.iter_rows()
-        except Exception as err:
+        except BaseException as err:
+            if not _calamine_failure(err):
+                raise
             raise FileRejected(
                 "unreadable_file",
                 f"Sheet {name!r} of {path.name} cannot be read ({_first_line(err)}).",
             ) from None
         out.append((name, rows))
     return out
+
+
+def _calamine_failure(err: BaseException) -> bool:
+    """An error of calamine's: an exception, or a Rust panic (pyo3's PanicException derives
+    from BaseException, so `except Exception` lets it through)."""
+    return isinstance(err, Exception) or type(err).__name__ == "PanicException"
 
 
 def _password_protected(path: Path) -> FileRejected:
@@ -270,7 +294,7 @@ def _xlsx_error_cells(path: Path) -> dict[str, dict[tuple[int, int], str]]:
                         cells[(int(ref.group(2)) - 1, col - 1)] = text
                     pos = data.find(b't="e"', pos + 5)
                 out[name] = cells
-    except (zipfile.BadZipFile, KeyError, OSError):
+    except (zipfile.BadZipFile, KeyError, OSError, zlib.error):
         return {}
     return out
 

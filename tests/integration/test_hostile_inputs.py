@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import struct
 import subprocess
 import sys
 import zipfile
@@ -97,6 +98,32 @@ def test_a_zip_bomb_is_refused_unopened(db, tmp_path, monkeypatch):
     assert len(content) < (1 << 20)
     result, sentence = _rejected(tmp_path, "bom.xlsx", content)
     assert result["reasons"] == {"file_too_large": 1} and _sentence(sentence)
+
+
+def test_workbooks_that_would_make_the_parser_abort_the_process(db, tmp_path):
+    """python-calamine asks for memory without bound on a sheet whose cells span A1..XFD1048576
+    and on an xls whose sector chain loops; Rust's allocation failure is an abort, not an
+    exception, so both are refused before calamine sees them."""
+    far = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(_valid_xlsx(tmp_path))) as source, \
+            zipfile.ZipFile(far, "w", zipfile.ZIP_DEFLATED) as target:
+        for name in source.namelist():
+            member = source.read(name)
+            if name.startswith("xl/worksheets/"):
+                member = member.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576" '
+                                        b't="inlineStr"><is><t>x</t></is></c></row></sheetData>')
+            target.writestr(name, member)
+    result, sentence = _rejected(tmp_path, "far.xlsx", far.getvalue())
+    assert result["reasons"] == {"file_too_large": 1} and _sentence(sentence)
+    assert "XFD" in sentence and "1,048,576" in sentence
+
+    xls = bytearray(samples.write_table(tmp_path / "source.xls", _pmm([_pmm_row(1)])).read_bytes())
+    sector = 1 << struct.unpack_from("<H", xls, 30)[0]
+    directory, fat = struct.unpack_from("<I", xls, 48)[0], struct.unpack_from("<I", xls, 76)[0]
+    struct.pack_into("<I", xls, (fat + 1) * sector + 4 * directory, directory)  # chain -> itself
+    result, sentence = _rejected(tmp_path, "loop.xls", bytes(xls))
+    assert result["reasons"] == {"unreadable_file": 1} and _sentence(sentence)
+    assert "damaged xls" in sentence
 
 
 def test_sql_html_control_characters_and_long_cells_are_only_data(db, tmp_path):
