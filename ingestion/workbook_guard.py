@@ -34,8 +34,6 @@ ROWS_OF_SIX_DIGITS = 999_999
 PROBE_HEADROOM = 2 << 30  # address space the probe may add to what the parent has mapped
 PROBE_TIMEOUT_S = 120
 
-_BIG_REF = re.compile(rb' r="(?:([A-Z]{2,})([0-9]+)|[A-Z]?([0-9]{7,}))"')
-_ANY_REF = re.compile(rb' r="([A-Z]*)([0-9]+)"')
 _BLOCK = 1 << 22
 
 
@@ -45,11 +43,12 @@ def refuse_huge_extent(path: Path, zf: zipfile.ZipFile, sheets: dict[str, str],
     limit = max(CELL_LIMIT, (max_rows + 1_000) * COLUMNS_OF_ONE_LETTER)
     for name, member in sheets.items():
         try:
-            rows, columns = _extent_bound(zf, member, _BIG_REF)
-            if rows * columns > limit:  # wide or long on its face: count every reference
-                rows, columns = _extent_bound(zf, member, _ANY_REF)
+            bound = _quick_bound(zf, member)
+            if bound is None or bound[0] * bound[1] > limit:  # look at every cell
+                bound = _exact_bound(zf, member)
         except (KeyError, zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error):
             continue  # a damaged member: calamine says so in its own words
+        rows, columns = bound
         if rows * columns > limit:
             raise FileRejected(
                 "file_too_large",
@@ -59,20 +58,59 @@ def refuse_huge_extent(path: Path, zf: zipfile.ZipFile, sheets: dict[str, str],
             )
 
 
-def _extent_bound(zf: zipfile.ZipFile, member: str, pattern: re.Pattern) -> tuple[int, int]:
-    """The largest row and column a reference of PATTERN names, at least the bounds of the
-    references it does not look at (the fast pattern skips A..Z x 1..999,999)."""
-    exact = pattern is _ANY_REF
-    rows = 0 if exact else ROWS_OF_SIX_DIGITS
-    columns = 0 if exact else COLUMNS_OF_ONE_LETTER
+_ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet\b")
+_REFERENCE_HERE = re.compile(rb"""r=["']([A-Za-z]*)([0-9]+)["']""")
+_REFERENCE = re.compile(rb"""\br=["']([A-Za-z]*)([0-9]+)["']""")
+
+
+def _patterns(prefix: bytes) -> tuple[re.Pattern, re.Pattern]:
+    """For the sheet's element prefix (`x:` in files some .NET libraries write): a cell whose
+    reference can make the extent big (two or more letters, seven or more digits) or that has
+    no reference first; and any row or cell."""
+    c, row = re.escape(prefix + b"c"), re.escape(prefix + b"row")
+    return (re.compile(b"<" + c + rb"""[ \t\r\n](?!r="[A-Z]?[0-9]{1,6}")|<""" + c + b"[>/]"),
+            re.compile(b"<" + row + rb"\b([^>]*)>|<" + c + rb"\b([^>]*)>"))
+
+
+def _quick_bound(zf: zipfile.ZipFile, member: str) -> tuple[int, int] | None:
+    """The largest row and column any cell can reach, looking only at the rare references
+    outside A..Z x 1..999,999; None when a cell has no reference of its own."""
+    rows, columns = ROWS_OF_SIX_DIGITS, COLUMNS_OF_ONE_LETTER
+    notable = None
     for text in _xml_pieces(zf, member):
-        for match in pattern.finditer(text):
-            letters, digits = match.group(1), match.group(2)
-            if not exact and digits is None:  # seven digits or more, one letter or none
-                rows = max(rows, int(match.group(3)))
+        if notable is None:
+            root = _ROOT.search(text)
+            notable = _patterns(root.group(1) or b"" if root else b"")[0]
+        for match in notable.finditer(text):
+            ref = _REFERENCE_HERE.match(text, match.end())
+            if ref is None:
+                return None
+            rows = max(rows, int(ref.group(2)))
+            columns = max(columns, _column_number(ref.group(1)))
+    return rows, columns
+
+
+def _exact_bound(zf: zipfile.ZipFile, member: str) -> tuple[int, int]:
+    """Every row and cell, placed as calamine places them: by its reference, else one after
+    the previous row or cell."""
+    row = column = rows = columns = 0
+    row_or_cell = None
+    for text in _xml_pieces(zf, member):
+        if row_or_cell is None:
+            root = _ROOT.search(text)
+            row_or_cell = _patterns(root.group(1) or b"" if root else b"")[1]
+        for match in row_or_cell.finditer(text):
+            row_attributes, cell_attributes = match.groups()
+            if row_attributes is not None:
+                ref = _REFERENCE.search(row_attributes)
+                row, column = (int(ref.group(2)) if ref else row + 1), 0
                 continue
-            rows = max(rows, int(digits))
-            columns = max(columns, _column_number(letters))
+            ref = _REFERENCE.search(cell_attributes)
+            if ref and ref.group(1):
+                column, at_row = _column_number(ref.group(1)), int(ref.group(2))
+            else:
+                column, at_row = column + 1, row
+            rows, columns = max(rows, at_row), max(columns, column)
     return rows, columns
 
 
@@ -95,8 +133,8 @@ def _xml_pieces(zf: zipfile.ZipFile, member: str) -> Iterator[bytes]:
 
 def _inflated(zf: zipfile.ZipFile, member: str) -> Iterator[bytes]:
     info = zf.getinfo(member)
-    if info.compress_type != zipfile.ZIP_DEFLATED or zf.fp is None:
-        with zf.open(member) as fh:  # stored, or another codec: zipfile's own reader
+    if info.compress_type != zipfile.ZIP_DEFLATED or not zf.filename:
+        with zf.open(member) as fh:  # stored, another codec, or in memory: zipfile reads it
             while block := fh.read(_BLOCK):
                 yield block
         return
@@ -120,7 +158,7 @@ def _inflated(zf: zipfile.ZipFile, member: str) -> Iterator[bytes]:
 
 def _column_number(letters: bytes) -> int:
     number = 0
-    for ch in letters:
+    for ch in letters.upper():
         number = number * 26 + (ch - 64)
     return number
 

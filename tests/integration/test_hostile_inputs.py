@@ -104,18 +104,26 @@ def test_workbooks_that_would_make_the_parser_abort_the_process(db, tmp_path):
     """python-calamine asks for memory without bound on a sheet whose cells span A1..XFD1048576
     and on an xls whose sector chain loops; Rust's allocation failure is an abort, not an
     exception, so both are refused before calamine sees them."""
-    far = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(_valid_xlsx(tmp_path))) as source, \
-            zipfile.ZipFile(far, "w", zipfile.ZIP_DEFLATED) as target:
-        for name in source.namelist():
-            member = source.read(name)
-            if name.startswith("xl/worksheets/"):
-                member = member.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576" '
-                                        b't="inlineStr"><is><t>x</t></is></c></row></sheetData>')
-            target.writestr(name, member)
-    result, sentence = _rejected(tmp_path, "far.xlsx", far.getvalue())
+    def with_rows(rows: bytes) -> bytes:
+        out = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(_valid_xlsx(tmp_path))) as source, \
+                zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+            for name in source.namelist():
+                member = source.read(name)
+                if name.startswith("xl/worksheets/"):
+                    member = member.replace(b"</sheetData>", rows + b"</sheetData>")
+                target.writestr(name, member)
+        return out.getvalue()
+
+    far = with_rows(b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c>'
+                    b"</row>")
+    result, sentence = _rejected(tmp_path, "far.xlsx", far)
     assert result["reasons"] == {"file_too_large": 1} and _sentence(sentence)
     assert "XFD" in sentence and "1,048,576" in sentence
+    # cells without a reference are placed one after another: 20,000 of them on row 999,999
+    unnamed = with_rows(b'<row r="999999">' + b"<c><v>1</v></c>" * 20_000 + b"</row>")
+    result, sentence = _rejected(tmp_path, "unnamed.xlsx", unnamed)
+    assert result["reasons"] == {"file_too_large": 1} and "999,999" in sentence
 
     xls = bytearray(samples.write_table(tmp_path / "source.xls", _pmm([_pmm_row(1)])).read_bytes())
     sector = 1 << struct.unpack_from("<H", xls, 30)[0]
