@@ -96,15 +96,16 @@ def read_file(
         raise FileRejected("unreadable_file", f"{path.name} is empty.")
     if fmt in ("xlsx", "ods"):
         _refuse_zip_bomb(path, limit)
+    error_sheets = None
     if fmt == "xlsx":
-        _refuse_huge_extent(path, max_rows)
+        error_sheets = _refuse_huge_extent(path, max_rows)
     elif fmt == "xls":
         workbook_guard.probe_xls(path)
     if fmt == "csv":
         raw_sheets = [(None, _csv_rows(path, contract))]
         skipped: list[str] = []
     else:
-        raw_sheets = _workbook_rows(path, fmt)
+        raw_sheets = _workbook_rows(path, fmt, error_sheets)
         skipped = []
 
     read: list[SheetData] = []
@@ -180,19 +181,22 @@ def _refuse_zip_bomb(path: Path, limit: float) -> None:
         )
 
 
-def _refuse_huge_extent(path: Path, max_rows: int) -> None:
+def _refuse_huge_extent(path: Path, max_rows: int) -> set[str] | None:
+    """The extent check of workbook_guard; the sheets holding error cells, None if unknown."""
     try:
         with zipfile.ZipFile(path) as zf:
             sheets = _xlsx_sheet_targets(zf)
-            workbook_guard.refuse_huge_extent(path, zf, sheets, max_rows)
     except (zipfile.BadZipFile, KeyError, OSError, zlib.error):
-        return  # calamine says what is wrong with the workbook, in its words
+        return None  # calamine says what is wrong with the workbook, in its words
+    return workbook_guard.refuse_huge_extent(path, sheets, max_rows)
 
 
-def _workbook_rows(path: Path, fmt: str) -> list[tuple[str, RowSource]]:
+def _workbook_rows(path: Path, fmt: str, error_sheets: set[str] | None
+                   ) -> list[tuple[str, RowSource]]:
     with ThreadPoolExecutor(1, thread_name_prefix="error-cells") as pool:
         # calamine parses without the GIL: the error-cell scan unzips the sheets beside it
-        error_scan = pool.submit(_xlsx_error_cells, path) if fmt == "xlsx" else None
+        error_scan = (pool.submit(_xlsx_error_cells, path, error_sheets)
+                      if fmt == "xlsx" and error_sheets != set() else None)
         sheets = _calamine_sheets(path, fmt)
         error_cells = error_scan.result() if error_scan else {}
     return [(name, (rows, None, error_cells.get(name, {}))) for name, rows in sheets]
@@ -261,11 +265,13 @@ _CELL_REF = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
 _CELL_VALUE = re.compile(rb"<v>([^<]*)</v>")
 
 
-def _xlsx_error_cells(path: Path) -> dict[str, dict[tuple[int, int], str]]:
+def _xlsx_error_cells(path: Path, only: set[str] | None = None
+                      ) -> dict[str, dict[tuple[int, int], str]]:
     """Error cells (`t="e"`) per sheet name -> {(row index, column index): '#N/A'}.
 
     calamine reads an error cell as an empty string, so the error would pass as an empty
-    cell; the sheet XML is searched only where it contains an error cell at all.
+    cell; the sheet XML is searched only where it contains an error cell at all (ONLY: the
+    sheets the extent scan saw one in).
     """
     out: dict[str, dict[tuple[int, int], str]] = {}
     try:
@@ -273,13 +279,15 @@ def _xlsx_error_cells(path: Path) -> dict[str, dict[tuple[int, int], str]]:
             targets = _xlsx_sheet_targets(zf)
             for name, target in targets.items():
                 try:
-                    if not _member_contains(zf, target, b't="e"'):
+                    if only is not None and name not in only:
+                        continue
+                    if only is None and not _member_contains(zf, target, workbook_guard.ERROR_CELL):
                         continue
                     data = zf.read(target)
                 except KeyError:
                     continue
                 cells: dict[tuple[int, int], str] = {}
-                pos = data.find(b't="e"')
+                pos = data.find(workbook_guard.ERROR_CELL)
                 while pos != -1:
                     start = data.rfind(b"<c ", 0, pos)
                     end = data.find(b"</c>", pos)
@@ -292,7 +300,7 @@ def _xlsx_error_cells(path: Path) -> dict[str, dict[tuple[int, int], str]]:
                             col = col * 26 + (ch - 64)
                         text = value.group(1).decode("utf-8", "replace") if value else "#N/A"
                         cells[(int(ref.group(2)) - 1, col - 1)] = text
-                    pos = data.find(b't="e"', pos + 5)
+                    pos = data.find(workbook_guard.ERROR_CELL, pos + 5)
                 out[name] = cells
     except (zipfile.BadZipFile, KeyError, OSError, zlib.error):
         return {}

@@ -6,6 +6,9 @@ whole process: no exception, no quarantine row, just a dead worker. These are re
   whatever cells are present, so a single cell at XFD1048576 beside A1 asks for 17 billion. The
   sheet XML is scanned for the cell references that can make an extent big (two or more column
   letters, or seven or more row digits); every other reference lies within A..Z x 1..999,999.
+  A cell without a reference is placed after the one before it, so a sheet that has one is
+  walked cell by cell, as calamine places them.
+  The scan lets go of the GIL (zlib inflates on a thread, polars runs the expression).
 - xls, the whole parse: calamine follows a compound file's sector chains without checking them
   for cycles or range (fuzzing found files that ask for 4 GiB and more). An xls holds at most
   65,536 rows, so it is parsed once in a forked probe under an address-space limit and a
@@ -18,13 +21,16 @@ import faulthandler
 import os
 import re
 import resource
+import select
 import signal
 import time
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import polars as pl
 
 from ingestion.cells import FileRejected
 
@@ -35,27 +41,42 @@ PROBE_HEADROOM = 2 << 30  # address space the probe may add to what the parent h
 PROBE_TIMEOUT_S = 120
 
 _BLOCK = 1 << 22
+ERROR_CELL = b't="e"'
+_LONGEST_PIECE = 16 * _BLOCK
 
 
-def refuse_huge_extent(path: Path, zf: zipfile.ZipFile, sheets: dict[str, str],
-                       max_rows: int) -> None:
-    """Raise FileRejected when a sheet's cells span more than calamine can hold."""
+def refuse_huge_extent(path: Path, sheets: dict[str, str], max_rows: int) -> set[str]:
+    """Raise FileRejected when a sheet's cells span more than calamine can hold; return the
+    names of the sheets that hold error cells (`t="e"`), seen on the way. The scan lets go
+    of the GIL (zlib, polars' regular expressions), so GX's import goes on beside it."""
+    refusal, error_sheets = _scan_sheets(path, sheets, max_rows)
+    if refusal:
+        raise FileRejected("file_too_large", refusal)
+    return error_sheets
+
+
+def _scan_sheets(path: Path, sheets: dict[str, str], max_rows: int
+                 ) -> tuple[str | None, set[str]]:
     limit = max(CELL_LIMIT, (max_rows + 1_000) * COLUMNS_OF_ONE_LETTER)
-    for name, member in sheets.items():
-        try:
-            bound = _quick_bound(zf, member)
-            if bound is None or bound[0] * bound[1] > limit:  # look at every cell
-                bound = _exact_bound(zf, member)
-        except (KeyError, zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error):
-            continue  # a damaged member: calamine says so in its own words
-        rows, columns = bound
-        if rows * columns > limit:
-            raise FileRejected(
-                "file_too_large",
-                f"Sheet {name!r} of {path.name} reaches row {rows:,} and column "
-                f"{_letters(columns)}, {rows * columns:,} cells, over the {limit:,} Lumbung "
-                "reads; delete the stray cells far from the table.",
-            )
+    error_sheets: set[str] = set()
+    with zipfile.ZipFile(path) as zf:
+        for name, member in sheets.items():
+            errors: list[bool] = []
+            try:
+                bound = _quick_bound(zf, member, errors)
+                if bound is None or bound[0] * bound[1] > limit:  # look at every cell
+                    bound = _exact_bound(zf, member, errors)
+            except (KeyError, zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error):
+                error_sheets.add(name)
+                continue  # a damaged member: calamine says so in its own words
+            if any(errors):
+                error_sheets.add(name)
+            rows, columns = bound
+            if rows * columns > limit:
+                return (f"Sheet {name!r} of {path.name} reaches row {rows:,} and column "
+                        f"{_letters(columns)}, {rows * columns:,} cells, over the {limit:,} "
+                        "Lumbung reads; delete the stray cells far from the table."), set()
+    return None, error_sheets
 
 
 _ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet\b")
@@ -63,42 +84,66 @@ _REFERENCE_HERE = re.compile(rb"""r=["']([A-Za-z]*)([0-9]+)["']""")
 _REFERENCE = re.compile(rb"""\br=["']([A-Za-z]*)([0-9]+)["']""")
 
 
-def _patterns(prefix: bytes) -> tuple[re.Pattern, re.Pattern]:
-    """For the sheet's element prefix (`x:` in files some .NET libraries write): a cell whose
-    reference can make the extent big (two or more letters, seven or more digits) or that has
-    no reference first; and any row or cell."""
+def _rows_and_cells(prefix: bytes) -> re.Pattern:
+    """Any row or cell, for the sheet's element prefix (`x:` in files some .NET libraries
+    write)."""
     c, row = re.escape(prefix + b"c"), re.escape(prefix + b"row")
-    return (re.compile(b"<" + c + rb"""[ \t\r\n](?!r="[A-Z]?[0-9]{1,6}")|<""" + c + b"[>/]"),
-            re.compile(b"<" + row + rb"\b([^>]*)>|<" + c + rb"\b([^>]*)>"))
+    return re.compile(b"<" + row + rb"\b([^>]*)>|<" + c + rb"\b([^>]*)>")
 
 
-def _quick_bound(zf: zipfile.ZipFile, member: str) -> tuple[int, int] | None:
+def _quick_bound(zf: zipfile.ZipFile, member: str, errors: list[bool]
+                 ) -> tuple[int, int] | None:
     """The largest row and column any cell can reach, looking only at the rare references
     outside A..Z x 1..999,999; None when a cell has no reference of its own."""
     rows, columns = ROWS_OF_SIX_DIGITS, COLUMNS_OF_ONE_LETTER
     notable = None
     for text in _xml_pieces(zf, member):
+        piece = pl.Series([text], dtype=pl.Binary)
+        errors.append(bool(piece.bin.contains(ERROR_CELL).any()))
         if notable is None:
             root = _ROOT.search(text)
-            notable = _patterns(root.group(1) or b"" if root else b"")[0]
-        for match in notable.finditer(text):
-            ref = _REFERENCE_HERE.match(text, match.end())
-            if ref is None:
-                return None
-            rows = max(rows, int(ref.group(2)))
-            columns = max(columns, _column_number(ref.group(1)))
+            notable = _notable_cells(root.group(1) or b"" if root else b"")
+        as_text = piece.cast(pl.String, strict=False)
+        if as_text.null_count():  # not UTF-8: calamine will refuse it; look at every cell
+            return None
+        found = as_text.str.extract_all(notable).explode(empty_as_null=True).drop_nulls()
+        if found.is_empty():
+            continue
+        refs = found.str.extract_groups(r"""r=["']([A-Za-z]*)([0-9]+)$""").struct.unnest()
+        letters, digits = refs.get_column("1"), refs.get_column("2")
+        if digits.null_count():  # a cell without a reference first
+            return None
+        rows = max(rows, _largest(digits))
+        columns = max(columns, _column_number(_largest(letters.str.to_uppercase(), raw=True)))
     return rows, columns
 
 
-def _exact_bound(zf: zipfile.ZipFile, member: str) -> tuple[int, int]:
+def _notable_cells(prefix: bytes) -> str:
+    """A cell whose reference can make the extent big (two or more letters, seven or more
+    digits: the whole reference is taken), or that has no reference first."""
+    c = re.escape(prefix.decode("ascii", "replace") + "c")
+    return (rf"""<{c}[ \t\r\n]+r=["']([A-Za-z]{{2,}}[0-9]*|[A-Za-z]?[0-9]{{7,}})"""
+            rf"""|<{c}[>/]|<{c}[ \t\r\n]+(?:[^r \t\r\n]|r[^=]|r=[^"'])""")
+
+
+def _largest(values: pl.Series, raw: bool = False):
+    """The largest of VALUES compared as numbers or column letters (longer is larger)."""
+    frame = pl.DataFrame({"v": values}).with_columns(n=pl.col("v").str.len_bytes())
+    top = frame.sort(["n", "v"]).get_column("v")[-1]
+    return top.encode() if raw else int(top)
+
+
+def _exact_bound(zf: zipfile.ZipFile, member: str, errors: list[bool]
+                 ) -> tuple[int, int]:
     """Every row and cell, placed as calamine places them: by its reference, else one after
     the previous row or cell."""
     row = column = rows = columns = 0
     row_or_cell = None
     for text in _xml_pieces(zf, member):
+        errors.append(ERROR_CELL in text)
         if row_or_cell is None:
             root = _ROOT.search(text)
-            row_or_cell = _patterns(root.group(1) or b"" if root else b"")[1]
+            row_or_cell = _rows_and_cells(root.group(1) or b"" if root else b"")
         for match in row_or_cell.finditer(text):
             row_attributes, cell_attributes = match.groups()
             if row_attributes is not None:
@@ -125,6 +170,9 @@ def _xml_pieces(zf: zipfile.ZipFile, member: str) -> Iterator[bytes]:
             ahead = pool.submit(next, inflated, None)
             text = tail + block
             cut = text.rfind(b"<")
+            if cut <= 0 and len(text) < _LONGEST_PIECE:  # one unfinished element: read on
+                tail = text
+                continue
             text, tail = (text[:cut], text[cut:]) if cut > 0 else (text, b"")
             yield text
     if tail:
@@ -176,33 +224,19 @@ def probe_xls(path: Path) -> None:
     FileRejected if the child does not come back whole."""
     from python_calamine import CalamineWorkbook  # imported here, so the child imports nothing
 
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the probe: calamine only (no polars, whose thread pool a fork does not copy)
-        os.close(read_end)
-        faulthandler.disable()  # an abort here is the verdict, not a crash to report
-        try:  # Rust's 'memory allocation failed' and its backtrace are not the user's to read
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 2)
-            limit = _mapped_bytes() + PROBE_HEADROOM
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    def parse() -> bytes:
+        try:
             workbook = CalamineWorkbook.from_path(str(path))
             for name in workbook.sheet_names:
                 workbook.get_sheet_by_name(name)
-            verdict = b"ok"
-        except BaseException as err:  # an exception is the parent's to report, in its words;
-            # a Rust panic would print its own lines on the parent's stderr: refused here
-            verdict = b"no" if type(err).__name__ == "PanicException" else b"ok"
-        os.write(write_end, verdict)
-        os._exit(0)
-    os.close(write_end)
-    try:
-        said, status = _await(pid, read_end)
-    finally:
-        os.close(read_end)
-    if said != b"ok" or status != 0:
-        how = (f"reading it took longer than {PROBE_TIMEOUT_S} s" if status is None
-               else "its structure contradicts itself" if said == b"no"
+        except Exception:  # the parent's to report, in calamine's words
+            pass
+        return b"ok"
+
+    said = _forked(parse, memory=PROBE_HEADROOM)
+    if said != b"ok":
+        how = ("its structure contradicts itself" if said == PANIC
+               else f"reading it takes longer than {PROBE_TIMEOUT_S} s" if said == TIMEOUT
                else "reading it needs far more memory than its size explains")
         raise FileRejected(
             "unreadable_file",
@@ -211,17 +245,46 @@ def probe_xls(path: Path) -> None:
         )
 
 
-def _await(pid: int, read_end: int) -> tuple[bytes, int | None]:
+PANIC, TIMEOUT = b"\x00panic", b"\x00timeout"
+
+
+def _forked(work: Callable[[], bytes], memory: int | None = None) -> bytes | None:
+    """WORK's bytes, computed in a forked child (under MEMORY more bytes of address space,
+    and PROBE_TIMEOUT_S); PANIC for a Rust panic, TIMEOUT, or None if the child died or
+    raised. The child must not use polars: a fork copies no thread of its pool."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        faulthandler.disable()  # an abort here is the verdict, not a crash to report
+        said = b""
+        try:  # Rust's 'memory allocation failed' and its backtrace are not the user's to read
+            os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+            if memory is not None:
+                limit = _mapped_bytes() + memory
+                resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+            said = work()
+        except BaseException as err:
+            said = PANIC if type(err).__name__ == "PanicException" else b""
+        with os.fdopen(write_end, "wb") as out:
+            out.write(said)
+        os._exit(0)
+    os.close(write_end)
+    chunks: list[bytes] = []
     deadline = time.monotonic() + PROBE_TIMEOUT_S
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.read(read_end, 2), status
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            return b"", None
-        time.sleep(0.01)
+    with os.fdopen(read_end, "rb", buffering=0) as pipe:
+        while True:
+            if not select.select([pipe], [], [], max(deadline - time.monotonic(), 0))[0]:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                return TIMEOUT
+            chunk = pipe.read(1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    _, status = os.waitpid(pid, 0)
+    said = b"".join(chunks)
+    return said if status == 0 and said else None
 
 
 def _mapped_bytes() -> int:
