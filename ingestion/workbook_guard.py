@@ -63,7 +63,10 @@ def _scan_sheets(path: Path, sheets: dict[str, str], max_rows: int
         for name, member in sheets.items():
             errors: list[bool] = []
             try:
-                bound = _quick_bound(zf, member, errors)
+                try:
+                    bound = _quick_bound(zf, member, errors)
+                except pl.exceptions.PolarsError:  # whatever polars makes of it: walk it
+                    bound = None
                 if bound is None or bound[0] * bound[1] > limit:  # look at every cell
                     bound = _exact_bound(zf, member, errors)
             except (KeyError, zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error):
@@ -79,7 +82,8 @@ def _scan_sheets(path: Path, sheets: dict[str, str], max_rows: int
     return None, error_sheets
 
 
-_ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet\b")
+_ROOT = re.compile(rb"<([^\s<>/:]+:)?worksheet\b")
+_PLAIN_PREFIX = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*:")
 _REFERENCE_HERE = re.compile(rb"""r=["']([A-Za-z]*)([0-9]+)["']""")
 _REFERENCE = re.compile(rb"""\br=["']([A-Za-z]*)([0-9]+)["']""")
 
@@ -102,7 +106,10 @@ def _quick_bound(zf: zipfile.ZipFile, member: str, errors: list[bool]
         errors.append(bool(piece.bin.contains(ERROR_CELL).any()))
         if notable is None:
             root = _ROOT.search(text)
-            notable = _notable_cells(root.group(1) or b"" if root else b"")
+            prefix = root.group(1) or b"" if root else b""
+            if prefix and not _PLAIN_PREFIX.fullmatch(prefix):
+                return None  # a prefix a regular expression would have to escape: walk it
+            notable = _notable_cells(prefix)
         as_text = piece.cast(pl.String, strict=False)
         if as_text.null_count():  # not UTF-8: calamine will refuse it; look at every cell
             return None
@@ -121,7 +128,7 @@ def _quick_bound(zf: zipfile.ZipFile, member: str, errors: list[bool]
 def _notable_cells(prefix: bytes) -> str:
     """A cell whose reference can make the extent big (two or more letters, seven or more
     digits: the whole reference is taken), or that has no reference first."""
-    c = re.escape(prefix.decode("ascii", "replace") + "c")
+    c = prefix.decode("ascii") + "c"
     return (rf"""<{c}[ \t\r\n]+r=["']([A-Za-z]{{2,}}[0-9]*|[A-Za-z]?[0-9]{{7,}})"""
             rf"""|<{c}[>/]|<{c}[ \t\r\n]+(?:[^r \t\r\n]|r[^=]|r=[^"'])""")
 
