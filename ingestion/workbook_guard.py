@@ -17,6 +17,7 @@ whole process: no exception, no quarantine row, just a dead worker. These are re
 
 from __future__ import annotations
 
+import ast
 import faulthandler
 import os
 import re
@@ -39,6 +40,9 @@ COLUMNS_OF_ONE_LETTER = 26
 ROWS_OF_SIX_DIGITS = 999_999
 PROBE_HEADROOM = 2 << 30  # address space the probe may add to what the parent has mapped
 PROBE_TIMEOUT_S = 120
+XLS_ROWS, XLS_COLUMNS = 65_536, 256  # BIFF8's own limits
+SPARSE_FLOOR = 1_000_000  # cells any sheet may span, however small its file
+SPARSE_CELLS_PER_BYTE = 100  # a real sheet holds well under one cell per byte
 
 _BLOCK = 1 << 22
 ERROR_CELL = b't="e"'
@@ -228,20 +232,23 @@ def _letters(number: int) -> str:
 
 def probe_xls(path: Path) -> None:
     """Parse PATH with calamine in a forked child limited in memory and time; raise
-    FileRejected if the child does not come back whole."""
+    FileRejected if the child does not come back whole, or if a sheet's extent is mostly
+    empty space (a 10 KB file spanning 65,536 x 256 cells costs seconds and a GiB to read)."""
     from python_calamine import CalamineWorkbook  # imported here, so the child imports nothing
 
     def parse() -> bytes:
+        extents = []
         try:
             workbook = CalamineWorkbook.from_path(str(path))
             for name in workbook.sheet_names:
-                workbook.get_sheet_by_name(name)
+                sheet = workbook.get_sheet_by_name(name)
+                extents.append((name, sheet.height, sheet.width))
         except Exception:  # the parent's to report, in calamine's words
             pass
-        return b"ok"
+        return b"ok" + repr(extents).encode()
 
     said = _forked(parse, memory=PROBE_HEADROOM)
-    if said != b"ok":
+    if said is None or not said.startswith(b"ok"):
         how = ("its structure contradicts itself" if said == PANIC
                else f"reading it takes longer than {PROBE_TIMEOUT_S} s" if said == TIMEOUT
                else "reading it needs far more memory than its size explains")
@@ -250,6 +257,22 @@ def probe_xls(path: Path) -> None:
             f"{path.name} is a damaged xls workbook: {how}; open it in a spreadsheet "
             "program and save it again as xlsx.",
         )
+    size = path.stat().st_size
+    for name, rows, columns in ast.literal_eval(said[2:].decode()):
+        if rows > XLS_ROWS or columns > XLS_COLUMNS:
+            raise FileRejected(
+                "unreadable_file",
+                f"{path.name} is a damaged xls workbook: its sheet {name!r} claims {rows:,} "
+                f"rows and {columns:,} columns, where an xls holds at most {XLS_ROWS:,} and "
+                f"{XLS_COLUMNS}; open it in a spreadsheet program and save it again as xlsx.",
+            )
+        if rows * columns > max(SPARSE_FLOOR, SPARSE_CELLS_PER_BYTE * size):
+            raise FileRejected(
+                "file_too_large",
+                f"Sheet {name!r} of {path.name} spans {rows:,} rows and {columns:,} columns, "
+                f"{rows * columns:,} cells from a file of {size:,} bytes: mostly empty space "
+                "from stray cells; delete the cells far from the table.",
+            )
 
 
 PANIC, TIMEOUT = b"\x00panic", b"\x00timeout"

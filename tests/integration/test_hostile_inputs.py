@@ -133,6 +133,15 @@ def test_workbooks_that_would_make_the_parser_abort_the_process(db, tmp_path):
     assert result["reasons"] == {"unreadable_file": 1} and _sentence(sentence)
     assert "damaged xls" in sentence
 
+    # a cell record moved to column 300 (BIFF8 holds 256): a fuzzed one at column 14,592 made
+    # a 10 KB file take 16 s to read
+    wide = bytearray(samples.write_table(tmp_path / "wide.xls", _pmm([_pmm_row(1)])).read_bytes())
+    label = wide.find(b"\xfd\x00\x0a\x00")  # the first LABELSST: row, column, format, string
+    struct.pack_into("<H", wide, label + 6, 300)
+    result, sentence = _rejected(tmp_path, "wide.xls", bytes(wide))
+    assert result["reasons"] == {"unreadable_file": 1} and _sentence(sentence)
+    assert "301 columns" in sentence and "at most 65,536 and 256" in sentence
+
 
 def test_sql_html_control_characters_and_long_cells_are_only_data(db, tmp_path):
     long_name = "Ahmad " + "Saputra" * 1428  # 10,002 characters
