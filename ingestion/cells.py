@@ -14,6 +14,25 @@ import polars as pl
 EMPTY, TEXT, NUMBER, DATE, DATETIME, BOOL, ERROR = range(7)
 
 
+
+def column_letters(number: int) -> str:
+    """A spreadsheet column's letters from its 1-based number: 1 -> A, 27 -> AA."""
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def column_number(letters: bytes | str) -> int:
+    """A column's 1-based number from its letters, either case: AA -> 27."""
+    text = letters.decode("ascii") if isinstance(letters, bytes) else letters
+    number = 0
+    for ch in text.upper():
+        number = number * 26 + (ord(ch) - 64)
+    return number
+
+
 class FileRejected(Exception):
     """The file as a whole cannot be read as this source: a file-level reason code (SPEC 3.6)."""
 

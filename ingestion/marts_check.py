@@ -188,7 +188,6 @@ def validate_marts(cfg: Settings | None = None, run_name: str | None = None,
                            report=str(index) if index.exists() else None, suites=results)
 
 
-
 class MartsValidator:
     """validate_marts in a process of its own, started before dbt builds. GX's import (~5 s of
     Python: scipy, pandas, sqlalchemy) then runs on the other core while dbt parses and waits

@@ -38,6 +38,8 @@ from ingestion.cells import (
     FileRejected,
     ReadResult,
     SheetData,
+    column_letters,
+    column_number,
 )
 from ingestion.contracts import Contract
 from ingestion.normalise.text import fold
@@ -195,8 +197,7 @@ def _workbook_rows(path: Path, fmt: str, error_sheets: set[str] | None
                    ) -> list[tuple[str, RowSource]]:
     with ThreadPoolExecutor(1, thread_name_prefix="error-cells") as pool:
         # calamine parses without the GIL: the error-cell scan unzips the sheets beside it
-        error_scan = (pool.submit(_xlsx_error_cells, path, error_sheets)
-                      if fmt == "xlsx" and error_sheets != set() else None)
+        error_scan = pool.submit(_xlsx_error_cells, path, error_sheets) if error_sheets else None
         sheets = _calamine_sheets(path, fmt)
         error_cells = error_scan.result() if error_scan else {}
     return [(name, (rows, None, error_cells.get(name, {}))) for name, rows in sheets]
@@ -265,13 +266,11 @@ _CELL_REF = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
 _CELL_VALUE = re.compile(rb"<v>([^<]*)</v>")
 
 
-def _xlsx_error_cells(path: Path, only: set[str] | None = None
-                      ) -> dict[str, dict[tuple[int, int], str]]:
+def _xlsx_error_cells(path: Path, only: set[str]) -> dict[str, dict[tuple[int, int], str]]:
     """Error cells (`t="e"`) per sheet name -> {(row index, column index): '#N/A'}.
 
     calamine reads an error cell as an empty string, so the error would pass as an empty
-    cell; the sheet XML is searched only where it contains an error cell at all (ONLY: the
-    sheets the extent scan saw one in).
+    cell; only the sheets the extent scan saw an error cell in (ONLY) are searched.
     """
     out: dict[str, dict[tuple[int, int], str]] = {}
     try:
@@ -279,9 +278,7 @@ def _xlsx_error_cells(path: Path, only: set[str] | None = None
             targets = _xlsx_sheet_targets(zf)
             for name, target in targets.items():
                 try:
-                    if only is not None and name not in only:
-                        continue
-                    if only is None and not _member_contains(zf, target, workbook_guard.ERROR_CELL):
+                    if name not in only:
                         continue
                     data = zf.read(target)
                 except KeyError:
@@ -295,9 +292,7 @@ def _xlsx_error_cells(path: Path, only: set[str] | None = None
                     ref = _CELL_REF.search(element)
                     value = _CELL_VALUE.search(element)
                     if ref:
-                        col = 0
-                        for ch in ref.group(1):
-                            col = col * 26 + (ch - 64)
+                        col = column_number(ref.group(1))
                         text = value.group(1).decode("utf-8", "replace") if value else "#N/A"
                         cells[(int(ref.group(2)) - 1, col - 1)] = text
                     pos = data.find(workbook_guard.ERROR_CELL, pos + 5)
@@ -305,18 +300,6 @@ def _xlsx_error_cells(path: Path, only: set[str] | None = None
     except (zipfile.BadZipFile, KeyError, OSError, zlib.error):
         return {}
     return out
-
-
-def _member_contains(zf: zipfile.ZipFile, name: str, needle: bytes) -> bool:
-    """Whether a zip member's bytes contain NEEDLE, unpacked block by block (a sheet of a
-    million rows unpacks to hundreds of MB, which need not be held at once)."""
-    tail = b""
-    with zf.open(name) as fh:
-        while block := fh.read(1 << 22):
-            if needle in tail + block:
-                return True
-            tail = block[-(len(needle) - 1):]
-    return False
 
 
 def _xlsx_sheet_targets(zf: zipfile.ZipFile) -> dict[str, str]:
@@ -490,7 +473,7 @@ def _read_sheet(
     return SheetData(
         name=name,
         header_row=(numbers[header_index] if numbers else header_index + 1),
-        headers=[columns[i][2] or f"column_{_column_letter(columns[i][0])}" for i in kept],
+        headers=[columns[i][2] or f"column_{column_letters(columns[i][0] + 1)}" for i in kept],
         canonical=[columns[i][1] for i in kept],
         cells=cells,
         title_lines=title_lines,
@@ -542,15 +525,6 @@ def _assign_columns(
         used_names.add(label)
         out.append((i, None, label))
     return out
-
-
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def _chunks(rows: Iterator[Sequence[object]], size: int) -> Iterator[tuple[int, list]]:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ingestion.cells import FileRejected
+from ingestion.cells import FileRejected, column_letters, column_number
 
 CELL_LIMIT = 100_000_000  # calamine's own cap for an ods sheet
 COLUMNS_OF_ONE_LETTER = 26
@@ -81,7 +81,7 @@ def _scan_sheets(path: Path, sheets: dict[str, str], max_rows: int
             rows, columns = bound
             if rows * columns > limit:
                 return (f"Sheet {name!r} of {path.name} reaches row {rows:,} and column "
-                        f"{_letters(columns)}, {rows * columns:,} cells, over the {limit:,} "
+                        f"{column_letters(columns)}, {rows * columns:,} cells, over the {limit:,} "
                         "Lumbung reads; delete the stray cells far from the table."), set()
     return None, error_sheets
 
@@ -125,7 +125,7 @@ def _quick_bound(zf: zipfile.ZipFile, member: str, errors: list[bool]
         if digits.null_count():  # a cell without a reference first
             return None
         rows = max(rows, _largest(digits))
-        columns = max(columns, _column_number(_largest(letters.str.to_uppercase(), raw=True)))
+        columns = max(columns, column_number(_largest(letters.str.to_uppercase(), raw=True)))
     return rows, columns
 
 
@@ -163,7 +163,7 @@ def _exact_bound(zf: zipfile.ZipFile, member: str, errors: list[bool]
                 continue
             ref = _REFERENCE.search(cell_attributes)
             if ref and ref.group(1):
-                column, at_row = _column_number(ref.group(1)), int(ref.group(2))
+                column, at_row = column_number(ref.group(1)), int(ref.group(2))
             else:
                 column, at_row = column + 1, row
             rows, columns = max(rows, at_row), max(columns, column)
@@ -213,21 +213,6 @@ def _inflated(zf: zipfile.ZipFile, member: str) -> Iterator[bytes]:
             left -= len(data)
             yield inflater.decompress(data)
         yield inflater.flush()
-
-
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for ch in letters.upper():
-        number = number * 26 + (ch - 64)
-    return number
-
-
-def _letters(number: int) -> str:
-    out = ""
-    while number > 0:
-        number, rest = divmod(number - 1, 26)
-        out = chr(65 + rest) + out
-    return out or "A"
 
 
 def probe_xls(path: Path) -> None:
